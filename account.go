@@ -1,0 +1,87 @@
+package casapay
+
+import (
+	"crypto/subtle"
+	"strings"
+	"time"
+)
+
+// Account is a CasaPay merchant: a landlord or property manager. Every object belongs to one account.
+type Account struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"-"`
+}
+
+// Scope is what a request may see: one account, in test mode or in live mode. Every store method that
+// touches objects takes a Scope and filters on both fields.
+type Scope struct {
+	AccountID string
+	Livemode  bool
+}
+
+// APIKey is a secret key as stored: its SHA-256, never the key itself.
+type APIKey struct {
+	ID        string
+	AccountID string
+	Livemode  bool
+	Hash      string // hex SHA-256 of the secret
+	Last4     string // the secret's last four characters, to tell keys apart in listings
+	Created   time.Time
+	RevokedAt *time.Time // nil while the key works
+}
+
+// Secret key prefixes. The mode of a key is part of the key, as in Stripe.
+const (
+	TestKeyPrefix = "sk_test_"
+	LiveKeyPrefix = "sk_live_"
+)
+
+// NewAPIKey makes a key for account in the given mode. It returns the secret, which is shown once and
+// never stored, and the APIKey to store.
+func NewAPIKey(accountID string, livemode bool, created time.Time) (secret string, key *APIKey) {
+	prefix := TestKeyPrefix
+	if livemode {
+		prefix = LiveKeyPrefix
+	}
+	secret = prefix + randomBase62(32) // 32 base62 characters: about 190 bits
+	return secret, &APIKey{
+		ID:        NewID("key"),
+		AccountID: accountID,
+		Livemode:  livemode,
+		Hash:      hashSecret(secret),
+		Last4:     secret[len(secret)-4:],
+		Created:   created.UTC(),
+	}
+}
+
+// HashAPIKey returns the hash under which a presented secret would be stored.
+func HashAPIKey(secret string) string { return hashSecret(secret) }
+
+// Matches reports, in constant time, whether secret is this key's secret.
+func (k *APIKey) Matches(secret string) bool {
+	return subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(k.Hash)) == 1
+}
+
+// Scope returns the scope the key grants.
+func (k *APIKey) Scope() Scope { return Scope{AccountID: k.AccountID, Livemode: k.Livemode} }
+
+// Masked returns a key's display form: its mode prefix, asterisks and its last four characters.
+func (k *APIKey) Masked() string {
+	prefix := TestKeyPrefix
+	if k.Livemode {
+		prefix = LiveKeyPrefix
+	}
+	return prefix + strings.Repeat("*", 24) + k.Last4
+}
+
+// MaskSecret returns a presented secret with all but its prefix and last four characters hidden, for error
+// messages and logs. Secrets of unexpected shape are hidden entirely.
+func MaskSecret(secret string) string {
+	for _, prefix := range []string{TestKeyPrefix, LiveKeyPrefix} {
+		if rest, ok := strings.CutPrefix(secret, prefix); ok && len(rest) > 8 {
+			return prefix + strings.Repeat("*", len(rest)-4) + rest[len(rest)-4:]
+		}
+	}
+	return strings.Repeat("*", min(len(secret), 32))
+}
