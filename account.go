@@ -80,7 +80,7 @@ func (k *APIKey) Masked() string {
 func MaskSecret(secret string) string {
 	for _, prefix := range []string{TestKeyPrefix, LiveKeyPrefix} {
 		if rest, ok := strings.CutPrefix(secret, prefix); ok && len(rest) > 8 {
-			return prefix + strings.Repeat("*", len(rest)-4) + rest[len(rest)-4:]
+			return prefix + strings.Repeat("*", min(len(rest)-4, 24)) + rest[len(rest)-4:]
 		}
 	}
 	return strings.Repeat("*", min(len(secret), 32))

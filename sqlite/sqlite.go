@@ -3,13 +3,169 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"embed"
 	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/casapay/casapay"
 )
 
-// Store is a casapay.Store on one SQLite file.
-type Store struct{ casapay.Store }
+//go:embed migrations/*.sql
+var migrations embed.FS
 
-// Open opens (creating if needed) the database at path and applies pending migrations.
-func Open(ctx context.Context, path string) (*Store, error) { return nil, errors.New("not implemented") }
+// Store is a casapay.Store on one SQLite file. It is safe for concurrent use. Every write runs in a
+// transaction on a single connection, so writes happen one at a time; reads run in parallel beside them.
+type Store struct {
+	writer *sql.DB // exactly one connection: every write transaction, in turn
+	reader *sql.DB // several query-only connections for reads outside write transactions
+}
+
+var _ casapay.Store = (*Store)(nil)
+
+// pragmas are set on every connection, as the driver opens it.
+//
+// SQLite allows one writer at a time per database file. In its default rollback-journal mode a writer
+// also blocks every reader, so journal_mode(WAL) is what lets list and retrieve requests keep reading a
+// consistent snapshot while a create commits. WAL does not lift the one-writer rule, though: two
+// connections that both try to write get SQLITE_BUSY, and a deferred transaction that reads and then
+// writes can fail at once, without waiting, because waiting could deadlock. So all writes go through one
+// connection whose transactions start with BEGIN IMMEDIATE (see Open): they queue in database/sql for
+// that connection instead of racing for the file lock, and they hold the write lock from their first
+// statement. busy_timeout(5000) still matters for what this process does not control: another process
+// on the same file (such as `casapay accounts create` beside a running server) or a checkpoint; it makes
+// SQLite wait up to five seconds for the lock instead of failing at once. synchronous(FULL) syncs the WAL
+// on every commit: in WAL mode the NORMAL setting can lose the last commits on power loss, and a 200
+// answer (and the idempotent response stored with it) must survive one. foreign_keys(ON) makes SQLite
+// enforce REFERENCES clauses, which it ignores by default for backward compatibility; the store relies on
+// it to reject a key for an account that does not exist.
+var pragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"}
+
+// Open opens (creating if needed) the database file at path and applies pending migrations. path is a
+// file name, not a URI, and may not contain '?'. Close the store when done.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("open sqlite %q: the path must be a file name without '?'", path)
+	}
+
+	// _txlock=immediate makes every transaction on the writer start with BEGIN IMMEDIATE, which takes the
+	// write lock up front (see pragmas).
+	writer, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	// Migrations run on the writer like any other write, before any reader exists; the writer's first
+	// connection is also the one that turns the file to WAL.
+	if err := migrate(ctx, writer); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+
+	// query_only(1) makes a reader connection refuse to write, so a write that took the wrong handle
+	// fails loudly instead of racing the writer for the lock.
+	reader, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"query_only(1)"}}))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	if err := reader.PingContext(ctx); err != nil {
+		reader.Close()
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, interpret(err))
+	}
+	return &Store{writer: writer, reader: reader}, nil
+}
+
+// dsn returns the driver's data source name for path with pragmas and extra set.
+func dsn(path string, extra url.Values) string {
+	q := url.Values{"_pragma": slices.Clone(pragmas)}
+	for k, vs := range extra {
+		q[k] = append(q[k], vs...)
+	}
+	return path + "?" + q.Encode()
+}
+
+// migrate applies the embedded migrations that db has not applied yet, each in its own transaction.
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	// The store's schema is exactly the embedded files; Go migrations that another package registered
+	// with goose globally belong to someone else.
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", interpret(err))
+	}
+	return nil
+}
+
+// Close closes the store's connections. Closing the last one checkpoints the WAL into the database file.
+func (s *Store) Close() error {
+	return errors.Join(s.reader.Close(), s.writer.Close())
+}
+
+// Errors that interpret makes of driver errors, for callers to test with errors.Is and give meaning to:
+// which account is missing, say, is known only to the caller.
+var (
+	errDuplicate     = errors.New("a row with this key already exists")
+	errMissingParent = errors.New("a referenced row does not exist")
+)
+
+// interpret maps a driver error to one of the errors above by its extended result code, never by its
+// text, and returns any other error unchanged. The driver turns extended result codes on for every
+// connection, so a constraint violation says which kind of constraint failed.
+func interpret(err error) error {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return fmt.Errorf("%w: %w", errDuplicate, err)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return fmt.Errorf("%w: %w", errMissingParent, err)
+	}
+	return err
+}
+
+// write runs fn in a transaction on the writer and commits it if fn succeeds. Callers wait here, in
+// database/sql, for the one writer connection; ctx bounds that wait too.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", interpret(err))
+	}
+	defer tx.Rollback() // does nothing once committed
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", interpret(err))
+	}
+	return nil
+}
+
+// read runs fn in a read transaction on the reader pool, so every query in fn sees one snapshot.
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", interpret(err))
+	}
+	defer tx.Rollback() // a read transaction has nothing to commit
+	return fn(tx)
+}

@@ -1,0 +1,60 @@
+// Command casapay is CasaPay's API server and its administration tool.
+//
+//	casapay serve    [--db DB] [--addr HOST:PORT]
+//	casapay accounts create [--db DB] --name NAME [--json]
+//	casapay keys create|list|revoke [--db DB] --account ACCT ...
+//
+// DB is sqlite:PATH (the default is sqlite:casapay.db) or a postgres:// URL.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "casapay:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  casapay serve [--db DB] [--addr HOST:PORT]       run the API server
+  casapay accounts create --name NAME [--json]     create an account and its first keys
+  casapay keys create --account ACCT --mode test|live [--json]
+  casapay keys list --account ACCT [--json]
+  casapay keys revoke --account ACCT --id KEY_ID
+
+DB is sqlite:PATH or a postgres:// URL (default sqlite:casapay.db, or $CASAPAY_DB).
+Run 'casapay COMMAND -h' for a command's flags.
+`
+
+// run is the whole program, with its environment passed in, so tests can drive it as a user would.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "accounts":
+		return runAccounts(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/casapay/casapay/storetest"
+)
+
+// server is a running `casapay serve`, driven through run as main would.
+type server struct {
+	URL     string
+	TestKey string
+	LiveKey string
+	stop    context.CancelFunc
+	done    chan error
+}
+
+// startServe runs `casapay serve` with args until the test ends, and returns once it listens.
+func startServe(t *testing.T, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	pr, pw := io.Pipe()
+	s := &server{stop: cancel, done: make(chan error, 1)}
+	go func() {
+		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, t.Output())
+		pw.CloseWithError(io.EOF)
+		s.done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-s.done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	})
+	lines := bufio.NewScanner(pr)
+	listening := regexp.MustCompile(`listening on (http://\S+)`)
+	for lines.Scan() {
+		line := lines.Text()
+		if m := listening.FindStringSubmatch(line); m != nil {
+			s.URL = m[1]
+			go io.Copy(io.Discard, pr) // keep serve's later output from blocking it
+			return s
+		}
+		if k := regexp.MustCompile(`sk_test_\w+`).FindString(line); k != "" {
+			s.TestKey = k
+		}
+		if k := regexp.MustCompile(`sk_live_\w+`).FindString(line); k != "" {
+			s.LiveKey = k
+		}
+	}
+	t.Fatalf("serve exited before listening: %v", <-s.done)
+	return nil
+}
+
+// call sends one request with a key and returns status and body.
+func call(t *testing.T, method, url, key, contentType, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func databases(t *testing.T) map[string]func(t *testing.T) string {
+	return map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "casapay.db") },
+		"postgres": func(t *testing.T) string { return storetest.PostgresSchemaURL(t) },
+	}
+}
+
+// TestQuickStart follows the README: serve on an empty database prints keys, and the reference's curl
+// examples work with only the host and the key changed.
+func TestQuickStart(t *testing.T) {
+	for name, db := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			dsn := db(t)
+			s := startServe(t, "--db", dsn)
+			if s.TestKey == "" || s.LiveKey == "" {
+				t.Fatalf("serve on an empty database printed no keys (test %q, live %q)", s.TestKey, s.LiveKey)
+			}
+			if code, _ := call(t, "GET", s.URL+"/healthz", "", "", ""); code != 200 {
+				t.Errorf("/healthz = %d, want 200", code)
+			}
+			code, body := call(t, "POST", s.URL+"/v1/customers", s.TestKey, "application/json", `{
+    "name": "Jane Doe",
+    "email": "jane.doe@example.com",
+    "metadata": { "property_id": "prop_456" }
+  }`)
+			if code != 200 {
+				t.Fatalf("create = %d %s", code, body)
+			}
+			var c struct{ ID string }
+			json.Unmarshal(body, &c)
+			if code, body := call(t, "GET", s.URL+"/v1/customers/"+c.ID, s.TestKey, "", ""); code != 200 || !bytes.Contains(body, []byte(`"Jane Doe"`)) {
+				t.Errorf("retrieve = %d %s", code, body)
+			}
+			if code, body := call(t, "POST", s.URL+"/v1/customers/"+c.ID, s.TestKey, "application/json", `{"email": "jane.new@example.com"}`); code != 200 || !bytes.Contains(body, []byte("jane.new@example.com")) {
+				t.Errorf("update = %d %s", code, body)
+			}
+			if code, body := call(t, "GET", s.URL+"/v1/customers?limit=10", s.TestKey, "", ""); code != 200 || !bytes.Contains(body, []byte(c.ID)) {
+				t.Errorf("list = %d %s", code, body)
+			}
+			if code, body := call(t, "DELETE", s.URL+"/v1/customers/"+c.ID, s.TestKey, "", ""); code != 200 || !bytes.Contains(body, []byte(`"deleted": true`)) {
+				t.Errorf("delete = %d %s", code, body)
+			}
+
+			// A restart on the same database keeps the data and prints no new keys.
+			s.stop()
+			if err := <-s.done; err != nil {
+				t.Fatalf("serve after SIGTERM returned %v, want nil", err)
+			}
+			s.done <- nil // for the first server's cleanup
+			again := startServe(t, "--db", dsn)
+			if again.TestKey != "" {
+				t.Errorf("second start printed a new key %s", again.TestKey)
+			}
+			if code, _ := call(t, "GET", again.URL+"/v1/customers/"+c.ID, s.TestKey, "", ""); code != 200 {
+				t.Errorf("retrieve after restart = %d, want 200", code)
+			}
+		})
+	}
+}
+
+// TestServeFinishesInFlightRequests sends half a request, stops the server, then sends the rest: the
+// request is answered, and serve returns only afterwards, with no error.
+func TestServeFinishesInFlightRequests(t *testing.T) {
+	s := startServe(t, "--db", "sqlite:"+filepath.Join(t.TempDir(), "casapay.db"))
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", s.URL+"/v1/customers", pr)
+	req.Header.Set("Authorization", "Bearer "+s.TestKey)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	answered := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	pw.Write([]byte("name=Half"))
+	// Wait until the server holds the connection: a second request on another connection proves the
+	// server is up, and the first has already sent its headers.
+	if code, _ := call(t, "GET", s.URL+"/healthz", "", "", ""); code != 200 {
+		t.Fatalf("healthz = %d", code)
+	}
+	s.stop()
+	// Shutdown closes the listener first: once a new connection is refused, shutdown is under way.
+	addr := strings.TrimPrefix(s.URL, "http://")
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+	}
+	select {
+	case err := <-s.done:
+		t.Fatalf("serve returned %v while a request was in flight", err)
+	default:
+	}
+	pw.Write([]byte("+Done"))
+	pw.Close()
+	if code := <-answered; code != 200 {
+		t.Errorf("in-flight request answered %d, want 200", code)
+	}
+	if err := <-s.done; err != nil {
+		t.Errorf("serve returned %v, want nil", err)
+	}
+	s.done <- nil
+}
+
+func TestAccountsAndKeys(t *testing.T) {
+	for name, db := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			dsn := db(t)
+			ctx := t.Context()
+			getenv := func(k string) string {
+				if k == "CASAPAY_DB" {
+					return dsn // the environment works as well as --db
+				}
+				return ""
+			}
+			var out bytes.Buffer
+			if err := run(ctx, []string{"accounts", "create", "--name", "Acme Lettings", "--json"}, getenv, &out, io.Discard); err != nil {
+				t.Fatalf("accounts create: %v", err)
+			}
+			var acct struct {
+				ID            string `json:"id"`
+				Name          string `json:"name"`
+				TestSecretKey string `json:"test_secret_key"`
+				LiveSecretKey string `json:"live_secret_key"`
+			}
+			dec := json.NewDecoder(&out)
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&acct); err != nil {
+				t.Fatalf("accounts create --json printed %q: %v", out.String(), err)
+			}
+			if !strings.HasPrefix(acct.ID, "acct_") || acct.Name != "Acme Lettings" ||
+				!strings.HasPrefix(acct.TestSecretKey, "sk_test_") || !strings.HasPrefix(acct.LiveSecretKey, "sk_live_") {
+				t.Errorf("accounts create --json = %+v", acct)
+			}
+
+			out.Reset()
+			if err := run(ctx, []string{"keys", "create", "--account", acct.ID, "--mode", "live", "--json"}, getenv, &out, io.Discard); err != nil {
+				t.Fatalf("keys create: %v", err)
+			}
+			var key struct{ ID, Secret string }
+			if err := json.Unmarshal(out.Bytes(), &key); err != nil || !strings.HasPrefix(key.Secret, "sk_live_") {
+				t.Fatalf("keys create printed %q (%v)", out.String(), err)
+			}
+
+			out.Reset()
+			if err := run(ctx, []string{"keys", "list", "--account", acct.ID}, getenv, &out, io.Discard); err != nil {
+				t.Fatalf("keys list: %v", err)
+			}
+			for _, secret := range []string{acct.TestSecretKey, acct.LiveSecretKey, key.Secret} {
+				if strings.Contains(out.String(), secret) {
+					t.Errorf("keys list shows a whole secret:\n%s", out.String())
+				}
+				if !strings.Contains(out.String(), secret[len(secret)-4:]) {
+					t.Errorf("keys list does not show the last four characters of a key:\n%s", out.String())
+				}
+			}
+
+			s := startServe(t, "--db", dsn)
+			if code, body := call(t, "GET", s.URL+"/v1/customers", key.Secret, "", ""); code != 200 || !bytes.Contains(body, []byte(`"object": "list"`)) {
+				t.Fatalf("new key: %d %s", code, body)
+			}
+			if err := run(ctx, []string{"keys", "revoke", "--account", acct.ID, "--id", key.ID}, getenv, io.Discard, io.Discard); err != nil {
+				t.Fatalf("keys revoke: %v", err)
+			}
+			if code, body := call(t, "GET", s.URL+"/v1/customers", key.Secret, "", ""); code != 401 {
+				t.Errorf("revoked key: %d %s, want 401", code, body)
+			}
+			if code, _ := call(t, "GET", s.URL+"/v1/customers", acct.LiveSecretKey, "", ""); code != 200 {
+				t.Errorf("the account's other live key: %d, want 200", code)
+			}
+			if err := run(ctx, []string{"keys", "revoke", "--account", acct.ID, "--id", "key_missing"}, getenv, io.Discard, io.Discard); err == nil {
+				t.Errorf("revoking a missing key succeeded")
+			}
+		})
+	}
+}

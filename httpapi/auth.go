@@ -1,0 +1,82 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/casapay/casapay"
+)
+
+func scopeFrom(ctx context.Context) casapay.Scope {
+	s, _ := ctx.Value(scopeKey).(casapay.Scope)
+	return s
+}
+
+// requireKey authenticates the request's secret key and puts its Scope in the context. A missing,
+// unknown or revoked key gets 401 before next runs; the key is looked up on every request, so a revoked
+// key stops working at once in every process.
+func requireKey(logger *slog.Logger, store casapay.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, err := secretFrom(r.Header.Get("Authorization"))
+		if err != nil {
+			writeError(w, r, logger, err)
+			return
+		}
+		invalid := unauthorized(fmt.Sprintf("Invalid API Key provided: %s", casapay.MaskSecret(secret)))
+		if !strings.HasPrefix(secret, casapay.TestKeyPrefix) && !strings.HasPrefix(secret, casapay.LiveKeyPrefix) {
+			writeError(w, r, logger, invalid)
+			return
+		}
+		key, err := store.FindAPIKey(r.Context(), casapay.HashAPIKey(secret))
+		switch {
+		case casapay.IsNotFound(err):
+			writeError(w, r, logger, invalid)
+			return
+		case err != nil:
+			writeError(w, r, logger, fmt.Errorf("find api key: %w", err))
+			return
+		case !key.Matches(secret):
+			writeError(w, r, logger, invalid)
+			return
+		case key.RevokedAt != nil:
+			writeError(w, r, logger, unauthorized(fmt.Sprintf("This API key has been revoked: %s", casapay.MaskSecret(secret))))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), scopeKey, key.Scope())))
+	})
+}
+
+// secretFrom reads the key from "Bearer KEY" or from HTTP Basic with the key as user name, as Stripe
+// accepts both.
+func secretFrom(header string) (string, error) {
+	if header == "" {
+		return "", unauthorized("You did not provide an API key. Provide it in the Authorization header, " +
+			"using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+	}
+	scheme, value, _ := strings.Cut(header, " ")
+	value = strings.TrimSpace(value)
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && value != "":
+		return value, nil
+	case strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(value)
+		if err != nil {
+			return "", unauthorized("Invalid Basic authorization header: it must be base64 of 'KEY:'.")
+		}
+		user, _, _ := strings.Cut(string(raw), ":")
+		if user == "" {
+			return "", unauthorized("You did not provide an API key: with Basic auth, the key is the user name.")
+		}
+		return user, nil
+	default:
+		return "", unauthorized("Invalid Authorization header: use 'Bearer YOUR_SECRET_KEY' or Basic auth with the key as user name.")
+	}
+}
+
+func unauthorized(msg string) *casapay.Error {
+	return &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: msg, Status: http.StatusUnauthorized}
+}

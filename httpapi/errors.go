@@ -1,0 +1,57 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/casapay/casapay"
+)
+
+// internalError is what a client sees of any error that is not a *casapay.Error: the details stay in the log.
+var internalError = &casapay.Error{Type: casapay.ErrorTypeAPI, Message: "An unexpected error occurred. Please try again later."}
+
+// writeError is the only place an error becomes a response.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	var e *casapay.Error
+	if !errors.As(err, &e) {
+		logger.ErrorContext(r.Context(), "request failed", "request_id", requestIDFrom(r.Context()), "err", err)
+		e = internalError
+	}
+	encode(w, statusFor(e), map[string]*casapay.Error{"error": e})
+}
+
+// statusFor is the HTTP status of an error: its own when set, otherwise its type's.
+func statusFor(e *casapay.Error) int {
+	if e.Status != 0 {
+		return e.Status
+	}
+	switch e.Type {
+	case casapay.ErrorTypeInvalidRequest, casapay.ErrorTypeIdempotency:
+		return http.StatusBadRequest
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func handleUnknownRoute(logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, logger, &casapay.Error{
+			Type:    casapay.ErrorTypeInvalidRequest,
+			Message: fmt.Sprintf("Unrecognized request URL (%s: %s).", r.Method, r.URL.Path),
+			Status:  http.StatusNotFound,
+		})
+	})
+}
+
+func handleMethodNotAllowed(logger *slog.Logger, allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, r, logger, &casapay.Error{
+			Type:    casapay.ErrorTypeInvalidRequest,
+			Message: fmt.Sprintf("Method %s is not allowed on %s; use %s.", r.Method, r.URL.Path, allow),
+			Status:  http.StatusMethodNotAllowed,
+		})
+	})
+}

@@ -1,0 +1,28 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/casapay/casapay"
+)
+
+// addRoutes is the entire API surface: a route that is not here does not exist.
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now func() time.Time) {
+	auth := func(h http.Handler) http.Handler { return requireKey(logger, store, h) }
+
+	mux.Handle("GET /healthz", handleHealth())
+	mux.Handle("GET /openapi.yaml", handleOpenAPI())
+
+	mux.Handle("POST /v1/customers", auth(handleCustomerCreate(logger, store, now)))
+	mux.Handle("GET /v1/customers", auth(handleCustomerList(logger, store)))
+	mux.Handle("GET /v1/customers/{id}", auth(handleCustomerRetrieve(logger, store)))
+	mux.Handle("POST /v1/customers/{id}", auth(handleCustomerUpdate(logger, store, now)))
+	mux.Handle("DELETE /v1/customers/{id}", auth(handleCustomerDelete(logger, store)))
+
+	// A pattern without a method loses to the ones above for their methods, so these catch the rest.
+	mux.Handle("/v1/customers", handleMethodNotAllowed(logger, "GET, POST"))
+	mux.Handle("/v1/customers/{id}", handleMethodNotAllowed(logger, "GET, POST, DELETE"))
+	mux.Handle("/", handleUnknownRoute(logger))
+}

@@ -1,0 +1,28 @@
+// Package httpapi is CasaPay's HTTP API: routing, authentication, request decoding, idempotency and the
+// wire format of responses and errors. It stores nothing itself; every request reaches a casapay.Store.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/casapay/casapay"
+)
+
+// MaxBodyBytes is the largest request body CasaPay reads; a larger one is answered with 413.
+const MaxBodyBytes = 1 << 20
+
+// NewServer returns the whole API as one handler. now is the clock that stamps created times and
+// idempotency records. Every request gets a Request-Id, one log line, and a JSON answer even if a
+// handler panics.
+func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time) http.Handler {
+	mux := http.NewServeMux()
+	addRoutes(mux, logger, store, now)
+	var h http.Handler = mux
+	h = limitBody(h)
+	h = recoverPanics(logger, h)
+	h = logRequests(logger, now, h)
+	h = assignRequestID(h)
+	return h
+}

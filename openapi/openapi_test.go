@@ -1,0 +1,462 @@
+package openapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/openapi"
+	"github.com/casapay/casapay/openapi/openapitest"
+)
+
+// loadDocument loads and validates the embedded document, examples included.
+func loadDocument(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openapi.Document)
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(loader.Context, openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("validate openapi.yaml: %v", err)
+	}
+	return doc
+}
+
+func TestDocumentValidates(t *testing.T) {
+	doc := loadDocument(t)
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
+	}
+	openapitest.New(t)
+}
+
+// TestOperations holds the document to the API surface and to the responses every operation must
+// list: the five customer operations and the two unauthenticated service endpoints, nothing else.
+func TestOperations(t *testing.T) {
+	doc := loadDocument(t)
+	want := []string{
+		"DELETE /v1/customers/{id}",
+		"GET /healthz",
+		"GET /openapi.yaml",
+		"GET /v1/customers",
+		"GET /v1/customers/{id}",
+		"POST /v1/customers",
+		"POST /v1/customers/{id}",
+	}
+	var got []string
+	operationIDs := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			got = append(got, name)
+			t.Run(name, func(t *testing.T) {
+				checkOperation(t, name, method, path, op)
+			})
+			if op.OperationID == "" {
+				continue
+			}
+			if other, ok := operationIDs[op.OperationID]; ok {
+				t.Errorf("%s and %s share operationId %q", other, name, op.OperationID)
+			}
+			operationIDs[op.OperationID] = name
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("operations = %q, want %q", got, want)
+	}
+}
+
+func checkOperation(t *testing.T, name, method, path string, op *openapi3.Operation) {
+	if op.OperationID == "" {
+		t.Errorf("%s has no operationId", name)
+	}
+	if op.Summary == "" || op.Description == "" {
+		t.Errorf("%s needs a summary and a description", name)
+	}
+	api := strings.HasPrefix(path, "/v1/")
+	statuses := []int{200, 500}
+	if api {
+		statuses = append(statuses, 400, 401, 404)
+	}
+	if api && method == http.MethodPost {
+		statuses = append(statuses, 409, 413)
+	}
+	for _, status := range statuses {
+		ref := op.Responses.Status(status)
+		if ref == nil || ref.Value == nil {
+			t.Errorf("%s has no %d response", name, status)
+			continue
+		}
+		if h := ref.Value.Headers["Request-Id"]; h == nil || !h.Value.Required {
+			t.Errorf("%s %d does not require the Request-Id header", name, status)
+		}
+		if status < 400 {
+			continue
+		}
+		media := ref.Value.Content.Get("application/json")
+		if media == nil || media.Schema == nil || media.Schema.Ref != "#/components/schemas/error" {
+			t.Errorf("%s %d is not the error object", name, status)
+		}
+	}
+	for code := range op.Responses.Map() {
+		if code == "default" {
+			t.Errorf("%s has a default response: list each status, so the checker rejects the others", name)
+		}
+	}
+
+	hasIdempotencyKey := slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool {
+		return p.Value.In == openapi3.ParameterInHeader && p.Value.Name == "Idempotency-Key"
+	})
+	if want := api && method == http.MethodPost; hasIdempotencyKey != want {
+		t.Errorf("%s takes Idempotency-Key: %t, want %t", name, hasIdempotencyKey, want)
+	}
+	if public := op.Security != nil && len(*op.Security) == 0; public == api {
+		t.Errorf("%s needs no API key: %t, want %t", name, public, !api)
+	}
+	if api && method == http.MethodPost {
+		for _, ct := range []string{"application/x-www-form-urlencoded", "application/json"} {
+			if op.RequestBody == nil || op.RequestBody.Value.Content.Get(ct) == nil {
+				t.Errorf("%s does not take %s bodies", name, ct)
+			}
+		}
+	}
+}
+
+// sampleCustomer is the API reference's example customer, built from the domain type so that the
+// check also covers its JSON encoding.
+func sampleCustomer() *casapay.Customer {
+	s := func(v string) *string { return &v }
+	return &casapay.Customer{
+		ID:    "cus_123456789",
+		Name:  s("Jane Doe"),
+		Email: s("jane.doe@example.com"),
+		Phone: s("+44 7700 900123"),
+		Address: &casapay.Address{
+			Line1:      s("123 High Street"),
+			City:       s("London"),
+			PostalCode: s("SW1A 1AA"),
+			Country:    s("GB"),
+		},
+		DefaultPaymentMethod: s("pm_card_visa"),
+		Currency:             s("gbp"),
+		Metadata:             map[string]string{"property_id": "prop_456", "unit": "4B"},
+		Created:              1706140800,
+	}
+}
+
+// A response is a recorded answer to check: the request it answers and what came back.
+type response struct {
+	name   string
+	method string
+	url    string // absolute, as an httptest client sends it
+	status int
+	header http.Header
+	body   string
+}
+
+const base = "http://127.0.0.1:53219"
+
+func jsonHeader() http.Header {
+	return http.Header{"Content-Type": {"application/json"}, "Request-Id": {"req_4Zf8Qm1sLkP0aW9eYtR2uVxB"}}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatalf("encode %T: %v", v, err)
+	}
+	return string(b) + "\n"
+}
+
+// editJSON returns the JSON of v after edit changed it as a generic value: a way to break one field.
+func editJSON(t *testing.T, v any, edit func(m map[string]any)) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(mustJSON(t, v)), &m); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	edit(m)
+	return mustJSON(t, m)
+}
+
+func errorBody(t *testing.T, e *casapay.Error) string {
+	return mustJSON(t, map[string]*casapay.Error{"error": e})
+}
+
+func goodResponses(t *testing.T) []response {
+	customer := sampleCustomer()
+	bare := &casapay.Customer{ID: "cus_8WkT3pQ2xYz", Created: 1706140801, Livemode: true}
+	list := map[string]any{"object": "list", "url": "/v1/customers", "has_more": true, "data": []*casapay.Customer{customer, bare}}
+	replayed := jsonHeader()
+	replayed.Set("Idempotent-Replayed", "true")
+	utf8Header := jsonHeader()
+	utf8Header.Set("Content-Type", "application/json; charset=utf-8")
+	yamlHeader := jsonHeader()
+	yamlHeader.Set("Content-Type", "application/yaml")
+	methodNotAllowed := jsonHeader()
+	methodNotAllowed.Set("Allow", "GET, POST, DELETE")
+
+	return []response{
+		{"create", "POST", base + "/v1/customers", 200, jsonHeader(), mustJSON(t, customer)},
+		{"create replayed", "POST", base + "/v1/customers", 200, replayed, mustJSON(t, customer)},
+		{"create without fields", "POST", base + "/v1/customers", 200, jsonHeader(), mustJSON(t, bare)},
+		{"retrieve", "GET", base + "/v1/customers/cus_123456789", 200, utf8Header, mustJSON(t, customer)},
+		{"retrieve deleted", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(), mustJSON(t, customer.Stub())},
+		{"update", "POST", base + "/v1/customers/cus_123456789", 200, jsonHeader(), mustJSON(t, customer)},
+		{"delete", "DELETE", base + "/v1/customers/cus_123456789", 200, jsonHeader(), mustJSON(t, customer.Stub())},
+		{"list", "GET", base + "/v1/customers?limit=2&created[gte]=1706140800", 200, jsonHeader(), mustJSON(t, list)},
+		{"empty list", "GET", base + "/v1/customers", 200, jsonHeader(),
+			`{"object":"list","url":"/v1/customers","has_more":false,"data":[]}`},
+		{"relative URL", "GET", "/v1/customers/cus_123456789", 200, jsonHeader(), mustJSON(t, customer)},
+		{"invalid param", "POST", base + "/v1/customers", 400, jsonHeader(),
+			errorBody(t, casapay.InvalidParam(casapay.CodeEmailInvalid, "email", "Invalid email address: jane"))},
+		{"idempotency mismatch", "POST", base + "/v1/customers/cus_123456789", 400, jsonHeader(),
+			errorBody(t, casapay.ErrIdempotencyMismatch("k1"))},
+		{"no key", "GET", base + "/v1/customers", 401, jsonHeader(),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "You did not provide an API key."})},
+		{"missing", "DELETE", base + "/v1/customers/cus_nope", 404, jsonHeader(),
+			errorBody(t, casapay.NotFound("customer", "id", "cus_nope"))},
+		{"in flight", "POST", base + "/v1/customers", 409, jsonHeader(), errorBody(t, casapay.ErrIdempotencyInFlight("k1"))},
+		{"too large", "POST", base + "/v1/customers/cus_123456789", 413, jsonHeader(),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "The request body is too large."})},
+		{"internal", "GET", base + "/v1/customers", 500, jsonHeader(),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeAPI, Message: "An unexpected error occurred."})},
+		{"health", "GET", base + "/healthz", 200, jsonHeader(), `{"status":"ok"}`},
+		{"document", "GET", base + "/openapi.yaml", 200, yamlHeader, string(openapi.Document)},
+		{"unknown route", "GET", base + "/v1/charges", 404, jsonHeader(),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Unrecognized request URL (GET: /v1/charges)."})},
+		{"wrong method", "PUT", base + "/v1/customers/cus_123456789", 405, methodNotAllowed,
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Method PUT is not allowed."})},
+		{"wrong method on the collection", "DELETE", base + "/v1/customers", 405, methodNotAllowed,
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Method DELETE is not allowed."})},
+		{"trailing slash", "GET", base + "/v1/customers/", 404, jsonHeader(),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Unrecognized request URL (GET: /v1/customers/)."})},
+		{"escaped slash in an ID", "GET", base + "/v1/customers/cus_1%2Fx", 404, jsonHeader(),
+			errorBody(t, casapay.NotFound("customer", "id", "cus_1/x"))},
+	}
+}
+
+func TestCheckerAccepts(t *testing.T) {
+	c := openapitest.New(t)
+	for _, r := range goodResponses(t) {
+		t.Run(r.name, func(t *testing.T) {
+			req := httptest.NewRequest(r.method, r.url, nil)
+			c.Check(t, req, r.status, r.header, []byte(r.body))
+		})
+	}
+}
+
+// recorder is a testing.TB that keeps the failures reported to it instead of failing the test.
+type recorder struct {
+	testing.TB
+	failures []string
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.failures = append(r.failures, fmt.Sprintf(format, args...))
+}
+
+// TestCheckerRejects proves Check is not a no-op: each response breaks the document in one way.
+func TestCheckerRejects(t *testing.T) {
+	customer := sampleCustomer()
+	withHeader := func(key, value string) http.Header {
+		h := jsonHeader()
+		if value == "" {
+			h.Del(key)
+		} else {
+			h.Set(key, value)
+		}
+		return h
+	}
+	customerWith := func(edit func(m map[string]any)) string { return editJSON(t, customer, edit) }
+
+	tests := []response{
+		{"customer without livemode", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { delete(m, "livemode") })},
+		{"metadata with a number", "POST", base + "/v1/customers", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { m["metadata"] = map[string]any{"unit": 4} })},
+		{"unset field omitted instead of null", "POST", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { delete(m, "phone") })},
+		{"unknown field", "POST", base + "/v1/customers", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { m["nickname"] = "JD" })},
+		{"id without prefix", "GET", base + "/v1/customers/123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { m["id"] = "123456789" })},
+		{"address without line2", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { delete(m["address"].(map[string]any), "line2") })},
+		{"balance as a string", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { m["balance"] = "0" })},
+		{"wrong object", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { m["object"] = "tenant" })},
+		{"metadata null", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { m["metadata"] = nil })},
+		{"deleted false", "DELETE", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			`{"id":"cus_123456789","object":"customer","deleted":false}`},
+		{"delete answering the customer", "DELETE", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			mustJSON(t, customer)},
+		{"list without has_more", "GET", base + "/v1/customers", 200, jsonHeader(),
+			`{"object":"list","url":"/v1/customers","data":[]}`},
+		{"list of broken customers", "GET", base + "/v1/customers", 200, jsonHeader(),
+			`{"object":"list","url":"/v1/customers","has_more":false,"data":[{"id":"cus_1"}]}`},
+		{"created instead of ok", "POST", base + "/v1/customers", 201, jsonHeader(), mustJSON(t, customer)},
+		{"conflict on a read", "GET", base + "/v1/customers", 409, jsonHeader(), errorBody(t, casapay.ErrIdempotencyInFlight("k"))},
+		{"no Request-Id", "GET", base + "/v1/customers/cus_123456789", 200, withHeader("Request-Id", ""), mustJSON(t, customer)},
+		{"malformed Request-Id", "GET", base + "/v1/customers/cus_123456789", 200, withHeader("Request-Id", "1234"), mustJSON(t, customer)},
+		{"Idempotent-Replayed not true", "POST", base + "/v1/customers", 200, withHeader("Idempotent-Replayed", "yes"), mustJSON(t, customer)},
+		{"text body", "GET", base + "/v1/customers/cus_123456789", 200, withHeader("Content-Type", "text/plain"), mustJSON(t, customer)},
+		{"error with unknown type", "GET", base + "/v1/customers/cus_x", 404, jsonHeader(),
+			`{"error":{"type":"not_found","message":"No such customer: 'cus_x'"}}`},
+		{"error without message", "GET", base + "/v1/customers/cus_x", 404, jsonHeader(),
+			`{"error":{"type":"invalid_request_error","code":"resource_missing"}}`},
+		{"bare error", "GET", base + "/v1/customers", 500, jsonHeader(), `{"type":"api_error","message":"boom"}`},
+		{"health as text", "GET", base + "/healthz", 200, withHeader("Content-Type", "text/plain"), "ok"},
+		{"unknown route answering ok", "GET", base + "/v1/charges", 200, jsonHeader(), `{"object":"list"}`},
+		{"unknown route with a text body", "GET", base + "/v1/charges", 404, withHeader("Content-Type", "text/plain"), "404 page not found\n"},
+		{"unknown route with a bare error", "GET", base + "/nope", 404, jsonHeader(), `{"message":"not found"}`},
+		{"unknown route without Request-Id", "GET", base + "/nope", 404, withHeader("Request-Id", ""),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Unrecognized request URL."})},
+		{"ok to DELETE on the collection", "DELETE", base + "/v1/customers", 200, jsonHeader(), mustJSON(t, customer.Stub())},
+		{"ok with a trailing slash", "GET", base + "/v1/customers/", 200, jsonHeader(),
+			`{"object":"list","url":"/v1/customers","has_more":false,"data":[]}`},
+		{"wrong method with plain text", "PATCH", base + "/v1/customers/cus_1", 405, withHeader("Content-Type", "text/plain"),
+			"Method Not Allowed\n"},
+	}
+	c := openapitest.New(t)
+	for _, r := range tests {
+		t.Run(r.name, func(t *testing.T) {
+			rec := &recorder{TB: t}
+			req := httptest.NewRequest(r.method, r.url, nil)
+			c.Check(rec, req, r.status, r.header, []byte(r.body))
+			if len(rec.failures) == 0 {
+				t.Fatalf("Check accepted %s %s %d with body %s", r.method, r.url, r.status, r.body)
+			}
+			// The failure must say which request it is about, so a server test's log points at it.
+			u, _ := strings.CutPrefix(r.url, base)
+			path, _, _ := strings.Cut(u, "?")
+			if prefix := fmt.Sprintf("%s %s answered %d", r.method, path, r.status); !strings.HasPrefix(rec.failures[0], prefix) {
+				t.Errorf("failure = %q, want it to start with %q", rec.failures[0], prefix)
+			}
+		})
+	}
+}
+
+// TestCheckerConcurrent lets the race detector see parallel checks through one Checker.
+func TestCheckerConcurrent(t *testing.T) {
+	c := openapitest.New(t)
+	responses := goodResponses(t)
+	var wg sync.WaitGroup
+	for range 4 {
+		for _, r := range responses {
+			wg.Go(func() {
+				req := httptest.NewRequest(r.method, r.url, nil)
+				c.Check(t, req, r.status, r.header, []byte(r.body))
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// TestRequests checks the request side of the document: what the reference's curl examples and
+// Stripe's SDKs send must be valid, and requests the server rejects should be invalid here too.
+// kin-openapi ignores form keys that no property names and does not check a parameter whose schema
+// is anyOf (created), so unknown form keys and malformed created values are left to the server's
+// own tests.
+func TestRequests(t *testing.T) {
+	doc := loadDocument(t)
+	doc.Servers = nil // match on the path alone, as the checker does
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("route openapi.yaml: %v", err)
+	}
+	form := "application/x-www-form-urlencoded"
+	tests := []struct {
+		name        string
+		method, url string
+		contentType string
+		body        string
+		valid       bool
+	}{
+		{"reference create", "POST", "/v1/customers", "application/json",
+			`{"name":"Jane Doe","email":"jane.doe@example.com","metadata":{"property_id":"prop_456"}}`, true},
+		{"reference update", "POST", "/v1/customers/cus_123456789", "application/json", `{"email":"jane.new@example.com"}`, true},
+		{"reference list", "GET", "/v1/customers?limit=10", "", "", true},
+		{"SDK create", "POST", "/v1/customers", form,
+			"address[city]=London&address[country]=GB&email=jane.doe%40example.com&metadata[property_id]=prop_456&metadata[unit]=4B&name=Jane+Doe", true},
+		{"SDK update unsetting", "POST", "/v1/customers/cus_123456789", form, "phone=&metadata[unit]=", true},
+		{"form clear metadata", "POST", "/v1/customers/cus_123456789", form, "metadata=", true},
+		{"JSON clear metadata and address", "POST", "/v1/customers/cus_123456789", "application/json", `{"metadata":"","address":null}`, true},
+		{"JSON clear metadata with null", "POST", "/v1/customers/cus_123456789", "application/json", `{"metadata":null}`, true},
+		{"empty create", "POST", "/v1/customers", form, "", true},
+		{"list by range", "GET", "/v1/customers?created[gte]=1706140800&created[lt]=1706227200&limit=100", "", "", true},
+		{"list by exact time", "GET", "/v1/customers?created=1706140800&email=jane.doe%40example.com", "", "", true},
+		{"list with cursor", "GET", "/v1/customers?starting_after=cus_123456789", "", "", true},
+		{"list with expand", "GET", "/v1/customers?expand[]=data.default_payment_method&ending_before=cus_1", "", "", true},
+		{"SDK create with expand", "POST", "/v1/customers", form, "expand[0]=default_payment_method&name=Jane", true},
+		{"create with expand[]", "POST", "/v1/customers", form, "expand[]=default_payment_method&name=Jane", true},
+		{"JSON create with expand", "POST", "/v1/customers", "application/json", `{"expand":["default_payment_method"]}`, true},
+		{"form metadata value too long", "POST", "/v1/customers", form, "metadata[unit]=" + strings.Repeat("x", 501), false},
+		{"form name too long", "POST", "/v1/customers", form, "name=" + strings.Repeat("x", 257), false},
+		{"form clear address", "POST", "/v1/customers/cus_1", form, "address=", true},
+		{"limit too large", "GET", "/v1/customers?limit=101", "", "", false},
+		{"limit zero", "GET", "/v1/customers?limit=0", "", "", false},
+		{"unknown parameter", "POST", "/v1/customers", "application/json", `{"nickname":"JD"}`, false},
+		{"metadata number", "POST", "/v1/customers", "application/json", `{"metadata":{"unit":4}}`, false},
+		{"name too long", "POST", "/v1/customers", "application/json", `{"name":"` + strings.Repeat("x", 257) + `"}`, false},
+		{"payment_method on update", "POST", "/v1/customers/cus_123456789", "application/json", `{"payment_method":"pm_1"}`, false},
+		{"default_payment_method on create", "POST", "/v1/customers", "application/json", `{"default_payment_method":"pm_1"}`, false},
+		{"address as a string on create", "POST", "/v1/customers", "application/json", `{"address":"London"}`, false},
+		{"long idempotency key", "POST", "/v1/customers", "application/json", `{}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body *bytes.Reader
+			if tt.body != "" {
+				body = bytes.NewReader([]byte(tt.body))
+			}
+			req := httptest.NewRequest(tt.method, tt.url, nil)
+			if body != nil {
+				req = httptest.NewRequest(tt.method, tt.url, body)
+			}
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			req.Header.Set("Authorization", "Bearer sk_test_4eC39HqLyjWDarjtT1zdp7dc")
+			if tt.name == "long idempotency key" {
+				req.Header.Set("Idempotency-Key", strings.Repeat("k", 256))
+			} else if tt.method == http.MethodPost {
+				req.Header.Set("Idempotency-Key", "8b7f3a7e-5c1d-4f0e-9a51-0c3f6d2e1b44")
+			}
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("FindRoute(%s %s): %v", tt.method, tt.url, err)
+			}
+			err = openapi3filter.ValidateRequest(t.Context(), &openapi3filter.RequestValidationInput{
+				Request:    req,
+				PathParams: params,
+				Route:      route,
+				Options: &openapi3filter.Options{
+					AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+					MultiError:         true,
+				},
+			})
+			if valid := err == nil; valid != tt.valid {
+				t.Errorf("ValidateRequest(%s %s %s) = %v, want valid %t", tt.method, tt.url, tt.body, err, tt.valid)
+			}
+		})
+	}
+}

@@ -1,0 +1,130 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/postgres"
+	"github.com/casapay/casapay/storetest"
+)
+
+func TestStore(t *testing.T) { storetest.Exercise(t, storetest.OpenPostgres) }
+
+// TestSharedDatabase runs two stores on one schema, as two serve processes share one database: they
+// migrate it together, and an idempotency key in flight through one is in use for the other.
+func TestSharedDatabase(t *testing.T) {
+	url := storetest.PostgresSchemaURL(t)
+	ctx := t.Context()
+
+	// Both open at once; the migration lock makes one wait for the other, and neither fails.
+	var stores [2]*postgres.Store
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(ctx, url) })
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if errs[i] != nil {
+			t.Fatalf("postgres.Open (store %d): %v", i, errs[i])
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("close store %d: %v", i, err)
+			}
+		})
+	}
+	a, b := stores[0], stores[1]
+
+	now := time.Unix(1706140800, 0)
+	account := &casapay.Account{ID: casapay.NewID("acct"), Name: "Shared", Created: now}
+	if err := a.CreateAccount(ctx, account, nil); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	scope := casapay.Scope{AccountID: account.ID}
+	idem := &casapay.Idempotency{Key: "shared-key", Fingerprint: "fingerprint", Created: now}
+	newCustomer := func() *casapay.Customer {
+		t.Helper()
+		c, err := casapay.NewCustomer(scope, &casapay.CustomerParams{Name: new("Jane Doe")}, now)
+		if err != nil {
+			t.Fatalf("NewCustomer: %v", err)
+		}
+		return c
+	}
+
+	// A request through a holds the key's lock, paused before its write.
+	first := newCustomer()
+	paused, resume := make(chan struct{}), make(chan struct{})
+	type result struct {
+		replay *casapay.Replay
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		replay, err := a.CreateCustomerPaused(ctx, scope, first, idem, paused, resume)
+		done <- result{replay, err}
+	}()
+	select {
+	case <-paused:
+	case r := <-done:
+		t.Fatalf("paused CreateCustomer returned before its write: replay %v, err %v", r.replay, r.err)
+	}
+
+	// The same key through b is in use, and b writes nothing.
+	second := newCustomer()
+	replay, err := b.CreateCustomer(ctx, scope, second, idem)
+	if e, ok := errors.AsType[*casapay.Error](err); !ok || e.Code != casapay.CodeIdempotencyKeyInUse || e.Status != 409 {
+		t.Fatalf("CreateCustomer during the paused request = %v, %v; want a 409 %s", replay, err, casapay.CodeIdempotencyKeyInUse)
+	}
+	if _, err := b.FindCustomer(ctx, scope, second.ID); !casapay.IsNotFound(err) {
+		t.Errorf("FindCustomer(%s) after the rejected create: err = %v, want resource_missing", second.ID, err)
+	}
+
+	// Once the first request commits, b replays its response.
+	close(resume)
+	if r := <-done; r.err != nil || r.replay != nil {
+		t.Fatalf("paused CreateCustomer = %v, %v; want a fresh write", r.replay, r.err)
+	}
+	replay, err = b.CreateCustomer(ctx, scope, second, idem)
+	if err != nil || replay == nil {
+		t.Fatalf("CreateCustomer after the first committed = %v, %v; want a replay", replay, err)
+	}
+	var got casapay.Customer
+	if err := json.Unmarshal(replay.Body, &got); err != nil {
+		t.Fatalf("decode replayed body: %v", err)
+	}
+	if replay.Status != 200 || got.ID != first.ID {
+		t.Errorf("replay = %d with customer %s, want 200 with %s", replay.Status, got.ID, first.ID)
+	}
+}
+
+// TestMigrateAgain opens a store on a database that is already migrated: nothing is pending, and the
+// data stays.
+func TestMigrateAgain(t *testing.T) {
+	url := storetest.PostgresSchemaURL(t)
+	ctx := t.Context()
+	open := func() *postgres.Store {
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatalf("postgres.Open: %v", err)
+		}
+		return s
+	}
+	s := open()
+	account := &casapay.Account{ID: casapay.NewID("acct"), Name: "Kept", Created: time.Unix(1706140800, 0)}
+	if err := s.CreateAccount(ctx, account, nil); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = open()
+	defer s.Close()
+	if keys, err := s.ListAPIKeys(ctx, account.ID); err != nil || len(keys) != 0 {
+		t.Errorf("ListAPIKeys(%s) after reopening = %v, %v; want no keys and no error", account.ID, keys, err)
+	}
+}

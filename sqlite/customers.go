@@ -1,0 +1,284 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/casapay/casapay"
+)
+
+// customerColumns are the columns scanCustomer reads, in its order.
+const customerColumns = `id, livemode, name, email, phone, address, default_payment_method, balance, currency,
+	metadata, created, deleted`
+
+const insertCustomerSQL = `
+INSERT INTO customers (id, account_id, livemode, name, email, email_lower, phone, address,
+	default_payment_method, balance, currency, metadata, created)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// CreateCustomer stores c, which casapay.NewCustomer built for scope, unless idem replays a stored
+// response (see casapay.Store).
+func (s *Store) CreateCustomer(ctx context.Context, scope casapay.Scope, c *casapay.Customer, idem *casapay.Idempotency) (*casapay.Replay, error) {
+	if c.Livemode != scope.Livemode {
+		return nil, fmt.Errorf("insert customer %s: livemode %t outside scope's mode %t", c.ID, c.Livemode, scope.Livemode)
+	}
+	return s.writeIdempotent(ctx, scope, idem, func(tx *sql.Tx) (any, error) {
+		address, metadata, err := encodeCustomer(c)
+		if err != nil {
+			return nil, fmt.Errorf("insert customer %s: %w", c.ID, err)
+		}
+		_, err = tx.ExecContext(ctx, insertCustomerSQL, c.ID, scope.AccountID, scope.Livemode, c.Name, c.Email,
+			lower(c.Email), c.Phone, address, c.DefaultPaymentMethod, c.Balance, c.Currency, metadata, c.Created)
+		if err != nil {
+			return nil, fmt.Errorf("insert customer %s: %w", c.ID, interpret(err))
+		}
+		return c, nil
+	})
+}
+
+const findCustomerSQL = `SELECT ` + customerColumns + ` FROM customers
+WHERE id = ? AND account_id = ? AND livemode = ?`
+
+// FindCustomer returns a customer of scope, deleted ones included (with Deleted set), or
+// resource_missing with param "id".
+func (s *Store) FindCustomer(ctx context.Context, scope casapay.Scope, id string) (*casapay.Customer, error) {
+	c, err := scanCustomer(s.reader.QueryRowContext(ctx, findCustomerSQL, id, scope.AccountID, scope.Livemode))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, casapay.NotFound("customer", "id", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find customer %s: %w", id, err)
+	}
+	return c, nil
+}
+
+const (
+	findLiveCustomerSQL = findCustomerSQL + ` AND NOT deleted`
+
+	updateCustomerSQL = `
+UPDATE customers SET name = ?, email = ?, email_lower = ?, phone = ?, address = ?,
+	default_payment_method = ?, balance = ?, currency = ?, metadata = ?
+WHERE id = ? AND account_id = ? AND livemode = ?`
+)
+
+// UpdateCustomer applies p to a customer of scope and returns the result, unless idem replays a stored
+// response. A missing or deleted customer gives resource_missing with param "id"; a result that would
+// break a limit gives Customer.Apply's error. Neither changes anything or is stored under idem.
+func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id string, p *casapay.CustomerParams,
+	idem *casapay.Idempotency) (*casapay.Customer, *casapay.Replay, error) {
+	var c *casapay.Customer
+	replay, err := s.writeIdempotent(ctx, scope, idem, func(tx *sql.Tx) (any, error) {
+		var err error
+		c, err = scanCustomer(tx.QueryRowContext(ctx, findLiveCustomerSQL, id, scope.AccountID, scope.Livemode))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, casapay.NotFound("customer", "id", id)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find customer %s: %w", id, err)
+		}
+		if err := c.Apply(p); err != nil {
+			return nil, err
+		}
+		address, metadata, err := encodeCustomer(c)
+		if err != nil {
+			return nil, fmt.Errorf("update customer %s: %w", id, err)
+		}
+		_, err = tx.ExecContext(ctx, updateCustomerSQL, c.Name, c.Email, lower(c.Email), c.Phone, address,
+			c.DefaultPaymentMethod, c.Balance, c.Currency, metadata, id, scope.AccountID, scope.Livemode)
+		if err != nil {
+			return nil, fmt.Errorf("update customer %s: %w", id, interpret(err))
+		}
+		return c, nil
+	})
+	if err != nil || replay != nil {
+		return nil, replay, err
+	}
+	return c, nil, nil
+}
+
+const deleteCustomerSQL = `
+UPDATE customers SET deleted = 1
+WHERE id = ? AND account_id = ? AND livemode = ? AND NOT deleted`
+
+// DeleteCustomer marks a customer of scope deleted, or returns resource_missing with param "id" if it
+// is missing or already deleted. The row stays, so the customer is still found by ID and still works as
+// a list cursor.
+func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id string) error {
+	res, err := s.writer.ExecContext(ctx, deleteCustomerSQL, id, scope.AccountID, scope.Livemode)
+	if err != nil {
+		return fmt.Errorf("delete customer %s: %w", id, interpret(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete customer %s: %w", id, interpret(err))
+	}
+	if n == 0 {
+		return casapay.NotFound("customer", "id", id)
+	}
+	return nil
+}
+
+// findCursorSQL finds a cursor's position. Deleted customers count: a client paging through a list may
+// hold the ID of a customer deleted since.
+const findCursorSQL = `SELECT created FROM customers WHERE id = ? AND account_id = ? AND livemode = ?`
+
+// ListCustomers returns a page of scope's customers that are not deleted, newest first, and whether more
+// match beyond the page in the direction of travel: older ones, or newer ones for EndingBefore.
+// A cursor that names no customer in scope gives resource_missing with the cursor's param.
+func (s *Store) ListCustomers(ctx context.Context, scope casapay.Scope, f casapay.CustomerFilter) ([]*casapay.Customer, bool, error) {
+	limit := f.Limit
+	if limit == 0 { // a zero filter asks for the API's default page, as a request without limit does
+		limit = casapay.DefaultListLimit
+	}
+	if limit < 1 || limit > casapay.MaxListLimit {
+		return nil, false, fmt.Errorf("list customers: limit %d outside 1 to %d", f.Limit, casapay.MaxListLimit)
+	}
+	if f.StartingAfter != "" && f.EndingBefore != "" {
+		return nil, false, errors.New("list customers: both starting_after and ending_before set")
+	}
+
+	page := []*casapay.Customer{} // an empty page is [], not null, once encoded
+	// One read transaction, so the page is read from the same snapshot as the cursor's position.
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var cursor *int64
+		for _, c := range []struct{ param, id string }{{"starting_after", f.StartingAfter}, {"ending_before", f.EndingBefore}} {
+			if c.id == "" {
+				continue
+			}
+			var created int64
+			err := tx.QueryRowContext(ctx, findCursorSQL, c.id, scope.AccountID, scope.Livemode).Scan(&created)
+			if errors.Is(err, sql.ErrNoRows) {
+				return casapay.NotFound("customer", c.param, c.id)
+			}
+			if err != nil {
+				return fmt.Errorf("find cursor %s: %w", c.id, interpret(err))
+			}
+			cursor = &created
+		}
+
+		query, args := listQuery(scope, f, cursor, limit+1)
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("list customers: %w", interpret(err))
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanCustomer(rows)
+			if err != nil {
+				return fmt.Errorf("list customers: %w", err)
+			}
+			page = append(page, c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list customers: %w", interpret(err))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+
+	hasMore := len(page) > limit
+	page = page[:min(len(page), limit)]
+	if f.EndingBefore != "" {
+		slices.Reverse(page) // read oldest first from the cursor; answered newest first
+	}
+	return page, hasMore, nil
+}
+
+// listQuery returns the page query for f and its arguments. cursor is the created time of f's cursor
+// customer, nil without one; fetch is how many rows to read.
+//
+// The query walks customers_list, or customers_list_email when filtering by email, from the cursor's
+// (created, id) position: SQLite turns the row-value comparison into a range on the index, so the page
+// costs the same wherever it starts. Pages before the cursor (ending_before) are read in ascending
+// order, the fetch nearest the cursor, and reversed by the caller. The conditions repeat the indexes'
+// WHERE NOT deleted word for word, which is how SQLite knows the partial indexes apply.
+func listQuery(scope casapay.Scope, f casapay.CustomerFilter, cursor *int64, fetch int) (string, []any) {
+	var q strings.Builder
+	q.WriteString(`SELECT ` + customerColumns + ` FROM customers WHERE account_id = ? AND livemode = ? AND NOT deleted`)
+	args := []any{scope.AccountID, scope.Livemode}
+	if f.Email != nil {
+		q.WriteString(` AND email_lower = ?`)
+		args = append(args, strings.ToLower(*f.Email))
+	}
+	for _, b := range []struct {
+		cond  string
+		bound *int64
+	}{{` AND created > ?`, f.Created.Gt}, {` AND created >= ?`, f.Created.Gte}, {` AND created < ?`, f.Created.Lt}, {` AND created <= ?`, f.Created.Lte}} {
+		if b.bound != nil {
+			q.WriteString(b.cond)
+			args = append(args, *b.bound)
+		}
+	}
+	order := ` ORDER BY created DESC, id DESC`
+	switch {
+	case f.StartingAfter != "":
+		q.WriteString(` AND (created, id) < (?, ?)`)
+		args = append(args, *cursor, f.StartingAfter)
+	case f.EndingBefore != "":
+		q.WriteString(` AND (created, id) > (?, ?)`)
+		args = append(args, *cursor, f.EndingBefore)
+		order = ` ORDER BY created ASC, id ASC`
+	}
+	q.WriteString(order + ` LIMIT ?`)
+	return q.String(), append(args, fetch)
+}
+
+// encodeCustomer returns c's address (nil when unset) and metadata as the JSON text the columns hold.
+func encodeCustomer(c *casapay.Customer) (address, metadata any, err error) {
+	if c.Address != nil {
+		b, err := json.Marshal(c.Address)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode address: %w", err)
+		}
+		address = string(b)
+	}
+	m := c.Metadata
+	if m == nil {
+		m = map[string]string{}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	return address, string(b), nil
+}
+
+// scanCustomer reads customerColumns.
+func scanCustomer(row scanner) (*casapay.Customer, error) {
+	var (
+		c        = casapay.Customer{Object: "customer"}
+		address  sql.Null[string]
+		metadata string
+	)
+	err := row.Scan(&c.ID, &c.Livemode, &c.Name, &c.Email, &c.Phone, &address, &c.DefaultPaymentMethod, &c.Balance,
+		&c.Currency, &metadata, &c.Created, &c.Deleted)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	if address.Valid {
+		if err := json.Unmarshal([]byte(address.V), &c.Address); err != nil {
+			return nil, fmt.Errorf("decode address of %s: %w", c.ID, err)
+		}
+	}
+	c.Metadata = map[string]string{}
+	if err := json.Unmarshal([]byte(metadata), &c.Metadata); err != nil {
+		return nil, fmt.Errorf("decode metadata of %s: %w", c.ID, err)
+	}
+	return &c, nil
+}
+
+// lower returns the lower-case form of an optional email, which the email filter compares.
+func lower(email *string) *string {
+	if email == nil {
+		return nil
+	}
+	l := strings.ToLower(*email)
+	return &l
+}
