@@ -85,3 +85,12 @@ func MaskSecret(secret string) string {
 	}
 	return strings.Repeat("*", min(len(secret), 32))
 }
+
+// NewAccount returns a new account with one test-mode and one live-mode key, and those keys' secrets,
+// which are shown once and never stored.
+func NewAccount(name string, now time.Time) (a *Account, keys []*APIKey, testSecret, liveSecret string) {
+	a = &Account{ID: NewID("acct"), Name: name, Created: now.UTC()}
+	testSecret, testKey := NewAPIKey(a.ID, false, now)
+	liveSecret, liveKey := NewAPIKey(a.ID, true, now)
+	return a, []*APIKey{testKey, liveKey}, testSecret, liveSecret
+}

@@ -1,7 +1,10 @@
 package casapay
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"net/mail"
 	"strings"
@@ -280,3 +283,17 @@ const (
 	DefaultListLimit = 10
 	MaxListLimit     = 100
 )
+
+// PageSize returns how many customers a page of f holds: Limit, or DefaultListLimit when Limit is zero.
+// It fails for a limit outside 1 to MaxListLimit, or for both cursors at once: the HTTP layer rejects
+// those with a parameter error before a store sees them, so here they are a caller's bug.
+func (f CustomerFilter) PageSize() (int, error) {
+	limit := cmp.Or(f.Limit, DefaultListLimit)
+	if limit < 1 || limit > MaxListLimit {
+		return 0, fmt.Errorf("list limit %d outside 1 to %d", f.Limit, MaxListLimit)
+	}
+	if f.StartingAfter != "" && f.EndingBefore != "" {
+		return 0, errors.New("list with both starting_after and ending_before")
+	}
+	return limit, nil
+}

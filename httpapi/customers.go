@@ -31,15 +31,7 @@ func handleCustomerCreate(logger *slog.Logger, store casapay.Store, now func() t
 			return
 		}
 		replay, err := store.CreateCustomer(r.Context(), scope, c, idem)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		if replay != nil {
-			writeReplay(w, replay)
-			return
-		}
-		encode(w, http.StatusOK, c)
+		writeCustomer(w, r, logger, c, replay, err)
 	})
 }
 
@@ -84,15 +76,7 @@ func handleCustomerUpdate(logger *slog.Logger, store casapay.Store, now func() t
 			return
 		}
 		c, replay, err := store.UpdateCustomer(r.Context(), scopeFrom(r.Context()), id, p, idem)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		if replay != nil {
-			writeReplay(w, replay)
-			return
-		}
-		encode(w, http.StatusOK, c)
+		writeCustomer(w, r, logger, c, replay, err)
 	})
 }
 
@@ -132,6 +116,18 @@ func handleCustomerList(logger *slog.Logger, store casapay.Store) http.Handler {
 		}
 		encode(w, http.StatusOK, listResponse[*casapay.Customer]{Object: "list", URL: "/v1/customers", HasMore: hasMore, Data: page})
 	})
+}
+
+// writeCustomer answers a create or an update: the error, the stored response of a replay, or c.
+func writeCustomer(w http.ResponseWriter, r *http.Request, logger *slog.Logger, c *casapay.Customer, replay *casapay.Replay, err error) {
+	switch {
+	case err != nil:
+		writeError(w, r, logger, err)
+	case replay != nil:
+		writeReplay(w, replay)
+	default:
+		encode(w, http.StatusOK, c)
+	}
 }
 
 // findCustomer finds the customer named by the path. A malformed ID answers as a missing customer

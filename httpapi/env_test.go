@@ -51,11 +51,8 @@ func newEnv(t *testing.T, open storetest.Opener) *env {
 // createAccount stores an account and returns its test and live secrets.
 func createAccount(t *testing.T, store casapay.Store, name string) (test, live string) {
 	t.Helper()
-	now := time.Now()
-	a := &casapay.Account{ID: casapay.NewID("acct"), Name: name, Created: now}
-	test, testKey := casapay.NewAPIKey(a.ID, false, now)
-	live, liveKey := casapay.NewAPIKey(a.ID, true, now)
-	if err := store.CreateAccount(t.Context(), a, []*casapay.APIKey{testKey, liveKey}); err != nil {
+	a, keys, test, live := casapay.NewAccount(name, time.Now())
+	if err := store.CreateAccount(t.Context(), a, keys); err != nil {
 		t.Fatalf("CreateAccount: %v", err)
 	}
 	return test, live

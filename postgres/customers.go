@@ -167,12 +167,9 @@ ORDER BY created, id LIMIT $10`
 // more match beyond it in the direction of travel: older ones for a first page or starting_after, newer
 // ones for ending_before. An unknown cursor gives resource_missing with the cursor's parameter.
 func (s *Store) ListCustomers(ctx context.Context, scope casapay.Scope, f casapay.CustomerFilter) ([]*casapay.Customer, bool, error) {
-	limit := f.Limit
-	if limit == 0 {
-		limit = casapay.DefaultListLimit // the zero filter asks for the API's default page
-	}
-	if limit < 1 || limit > casapay.MaxListLimit {
-		return nil, false, fmt.Errorf("list customers: limit %d outside 1 to %d", f.Limit, casapay.MaxListLimit)
+	limit, err := f.PageSize()
+	if err != nil {
+		return nil, false, fmt.Errorf("list customers: %w", err)
 	}
 	query := listCustomersOlder
 	var cursorCreated *int64

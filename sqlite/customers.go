@@ -131,20 +131,13 @@ const findCursorSQL = `SELECT created FROM customers WHERE id = ? AND account_id
 // match beyond the page in the direction of travel: older ones, or newer ones for EndingBefore.
 // A cursor that names no customer in scope gives resource_missing with the cursor's param.
 func (s *Store) ListCustomers(ctx context.Context, scope casapay.Scope, f casapay.CustomerFilter) ([]*casapay.Customer, bool, error) {
-	limit := f.Limit
-	if limit == 0 { // a zero filter asks for the API's default page, as a request without limit does
-		limit = casapay.DefaultListLimit
+	limit, err := f.PageSize()
+	if err != nil {
+		return nil, false, fmt.Errorf("list customers: %w", err)
 	}
-	if limit < 1 || limit > casapay.MaxListLimit {
-		return nil, false, fmt.Errorf("list customers: limit %d outside 1 to %d", f.Limit, casapay.MaxListLimit)
-	}
-	if f.StartingAfter != "" && f.EndingBefore != "" {
-		return nil, false, errors.New("list customers: both starting_after and ending_before set")
-	}
-
 	page := []*casapay.Customer{} // an empty page is [], not null, once encoded
 	// One read transaction, so the page is read from the same snapshot as the cursor's position.
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err = s.read(ctx, func(tx *sql.Tx) error {
 		var cursor *int64
 		for _, c := range []struct{ param, id string }{{"starting_after", f.StartingAfter}, {"ending_before", f.EndingBefore}} {
 			if c.id == "" {

@@ -32,11 +32,8 @@ func runAccounts(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer store.Close()
 
-	created := time.Now()
-	a := &casapay.Account{ID: casapay.NewID("acct"), Name: *name, Created: created}
-	testSecret, testKey := casapay.NewAPIKey(a.ID, false, created)
-	liveSecret, liveKey := casapay.NewAPIKey(a.ID, true, created)
-	if err := store.CreateAccount(ctx, a, []*casapay.APIKey{testKey, liveKey}); err != nil {
+	a, keys, testSecret, liveSecret := casapay.NewAccount(*name, time.Now())
+	if err := store.CreateAccount(ctx, a, keys); err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
 	if *asJSON {
@@ -47,7 +44,12 @@ func runAccounts(ctx context.Context, args []string, getenv func(string) string,
 			LiveSecretKey string `json:"live_secret_key"`
 		}{a.ID, a.Name, testSecret, liveSecret})
 	}
-	fmt.Fprintf(stdout, "Created account %s (%s). Its secret keys are shown only this once:\n", a.ID, a.Name)
-	fmt.Fprintf(stdout, "  test mode: %s\n  live mode: %s\n", testSecret, liveSecret)
+	printAccount(stdout, a, testSecret, liveSecret)
 	return nil
+}
+
+// printAccount shows a new account and its secrets, for a person to copy.
+func printAccount(w io.Writer, a *casapay.Account, testSecret, liveSecret string) {
+	fmt.Fprintf(w, "Created account %s (%s). Its secret keys are shown only this once:\n", a.ID, a.Name)
+	fmt.Fprintf(w, "  test mode: %s\n  live mode: %s\n", testSecret, liveSecret)
 }

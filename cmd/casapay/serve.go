@@ -95,17 +95,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // bootstrap gives an empty database its first account and prints that account's keys, once, so the
 // quick start needs nothing but serve.
 func bootstrap(ctx context.Context, store casapay.Store, stdout io.Writer) error {
-	created := time.Now()
-	a := &casapay.Account{ID: casapay.NewID("acct"), Name: "Default account", Created: created}
-	testSecret, testKey := casapay.NewAPIKey(a.ID, false, created)
-	liveSecret, liveKey := casapay.NewAPIKey(a.ID, true, created)
-	ok, err := store.BootstrapAccount(ctx, a, []*casapay.APIKey{testKey, liveKey})
+	a, keys, testSecret, liveSecret := casapay.NewAccount("Default account", time.Now())
+	ok, err := store.BootstrapAccount(ctx, a, keys)
 	if err != nil {
 		return fmt.Errorf("create first account: %w", err)
 	}
 	if ok {
-		fmt.Fprintf(stdout, "Created account %s (%s). Its secret keys are shown only this once:\n", a.ID, a.Name)
-		fmt.Fprintf(stdout, "  test mode: %s\n  live mode: %s\n", testSecret, liveSecret)
+		printAccount(stdout, a, testSecret, liveSecret)
 	}
 	return nil
 }
