@@ -83,6 +83,11 @@ type Store interface {
 	// The cost of a page does not depend on its position in the list.
 	ListCustomers(ctx context.Context, scope Scope, f CustomerFilter) (page []*Customer, hasMore bool, err error)
 
+	// ImportCustomers stores customers that NewCustomer built, all in scope, in as few transactions as
+	// the store likes; it takes no idempotency key. It is for bulk loads, such as a merchant's existing
+	// tenants or a benchmark's seed, and fails on an ID that already exists.
+	ImportCustomers(ctx context.Context, scope Scope, cs []*Customer) error
+
 	// PruneIdempotencyKeys deletes stored responses created before cutoff and returns how many it deleted.
 	PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
 
