@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Account is a CasaPay merchant: a landlord or property manager. Every object belongs to one account.
@@ -79,11 +80,11 @@ func (k *APIKey) Masked() string {
 // messages and logs. Secrets of unexpected shape are hidden entirely.
 func MaskSecret(secret string) string {
 	for _, prefix := range []string{TestKeyPrefix, LiveKeyPrefix} {
-		if rest, ok := strings.CutPrefix(secret, prefix); ok && len(rest) > 8 {
+		if rest, ok := strings.CutPrefix(secret, prefix); ok && len(rest) > 8 && onlyBase62(rest) {
 			return prefix + strings.Repeat("*", min(len(rest)-4, 24)) + rest[len(rest)-4:]
 		}
 	}
-	return strings.Repeat("*", min(len(secret), 32))
+	return strings.Repeat("*", min(utf8.RuneCountInString(secret), 32))
 }
 
 // NewAccount returns a new account with one test-mode and one live-mode key, and those keys' secrets,

@@ -225,8 +225,8 @@ func (c *Customer) Apply(p *CustomerParams) error {
 	setOptional(&c.Email, p.Email)
 	setOptional(&c.Phone, p.Phone)
 	setOptional(&c.DefaultPaymentMethod, p.DefaultPaymentMethod)
-	if p.PaymentMethod != nil && *p.PaymentMethod != "" && c.DefaultPaymentMethod == nil {
-		c.DefaultPaymentMethod = p.PaymentMethod
+	if c.DefaultPaymentMethod == nil {
+		setOptional(&c.DefaultPaymentMethod, p.PaymentMethod)
 	}
 	if a := p.Address; a != nil {
 		var addr Address

@@ -1,6 +1,9 @@
 package casapay
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Error types, as in Stripe's error object.
 const (
@@ -53,8 +56,8 @@ func NotFound(kind, param, id string) *Error {
 
 // IsNotFound reports whether err is a resource_missing error.
 func IsNotFound(err error) bool {
-	e, ok := err.(*Error)
-	return ok && e.Code == CodeResourceMissing
+	var e *Error
+	return errors.As(err, &e) && e != nil && e.Code == CodeResourceMissing
 }
 
 // ErrIdempotencyMismatch is the error for a key reused with a different request.

@@ -35,8 +35,13 @@ func ValidID(prefix, id string) bool {
 	if !ok || len(rest) == 0 || len(rest) > 64 {
 		return false
 	}
-	for i := 0; i < len(rest); i++ {
-		if strings.IndexByte(base62, rest[i]) < 0 {
+	return onlyBase62(rest)
+}
+
+// onlyBase62 reports whether every byte of s is a base62 character.
+func onlyBase62(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(base62, s[i]) < 0 {
 			return false
 		}
 	}
