@@ -183,11 +183,12 @@ func validEmail(s string) bool {
 	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
-// NewCustomer returns a customer built from create parameters, with a new ID, in scope's mode.
+// NewCustomer returns a customer built from create parameters, with a new ID that sorts by now, in
+// scope's mode.
 // p must have passed Validate.
 func NewCustomer(scope Scope, p *CustomerParams, now time.Time) (*Customer, error) {
 	c := &Customer{
-		ID:       NewID("cus"),
+		ID:       NewTimeID("cus", now),
 		Object:   "customer",
 		Metadata: map[string]string{},
 		Created:  now.Unix(),

@@ -3,6 +3,7 @@ package casapay
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewID(t *testing.T) {
@@ -94,5 +95,23 @@ func TestValidID(t *testing.T) {
 				t.Errorf("ValidID(%q, %.80q) = %t, want %t", tt.prefix, tt.id, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestNewTimeIDSortsByTime(t *testing.T) {
+	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	prev := NewTimeID("cus", base)
+	for _, d := range []time.Duration{time.Microsecond, time.Millisecond, time.Second, 1000 * time.Hour, 200 * 365 * 24 * time.Hour} {
+		next := NewTimeID("cus", base.Add(d))
+		if next <= prev {
+			t.Errorf("NewTimeID at +%v = %q, not after %q", d, next, prev)
+		}
+		if !ValidID("cus", next) || len(next) != len("cus_")+24 {
+			t.Errorf("NewTimeID = %q, want cus_ and 24 base62 characters", next)
+		}
+		prev = next
+	}
+	if a, b := NewTimeID("cus", base), NewTimeID("cus", base); a == b {
+		t.Errorf("two IDs at one instant are equal: %q", a)
 	}
 }

@@ -37,7 +37,7 @@ func requireKey(logger *slog.Logger, store casapay.Store, next http.Handler) htt
 			writeError(w, r, logger, invalid)
 			return
 		case err != nil:
-			writeError(w, r, logger, fmt.Errorf("find api key: %w", err))
+			writeError(w, r, logger, err)
 			return
 		case !key.Matches(secret):
 			writeError(w, r, logger, invalid)

@@ -94,18 +94,25 @@ type formPair struct{ key, value string }
 
 // decodeParamTree reads every parameter of r into one tree, whose root is a hash. The query string
 // comes first and the body second, so a body value overrides a query value with the same key. GET,
-// HEAD and DELETE requests take parameters from the query string only, as Stripe's SDKs send them.
+// HEAD and DELETE requests take parameters from the query string only, as Stripe's SDKs send them; a
+// body on one is rejected rather than ignored, so a parameter sent there is never silently dropped.
 func decodeParamTree(r *http.Request) (*paramNode, error) {
 	pairs, err := parseFormPairs(r.URL.RawQuery, "query string", nil)
 	if err != nil {
 		return nil, err
 	}
-	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodDelete {
-		return buildFormTree(pairs)
-	}
 	body, err := readParamBody(r)
 	if err != nil {
 		return nil, err
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodDelete {
+		if len(body) > 0 {
+			return nil, &casapay.Error{
+				Type:    casapay.ErrorTypeInvalidRequest,
+				Message: fmt.Sprintf("%s requests take their parameters in the query string; this one has a body.", r.Method),
+			}
+		}
+		return buildFormTree(pairs)
 	}
 	// An empty body carries no parameters whatever its Content-Type: SDKs send a form Content-Type
 	// with no body, and curl users send a JSON one.

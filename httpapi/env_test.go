@@ -40,7 +40,7 @@ func newEnv(t *testing.T, open storetest.Opener) *env {
 	t.Helper()
 	store := open(t)
 	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
-	srv := httptest.NewServer(httpapi.NewServer(logger, store, time.Now))
+	srv := httptest.NewServer(httpapi.NewServer(logger, store, time.Now, nil))
 	t.Cleanup(srv.Close)
 	e := &env{URL: srv.URL, Store: store, checker: openapitest.New(t)}
 	e.TestKey, e.LiveKey = createAccount(t, store, "Account A")
@@ -99,6 +99,26 @@ type request struct {
 // and returns it.
 func (e *env) do(t *testing.T, req request) *response {
 	t.Helper()
+	r, hr := e.send(t, req)
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && req.Path != "/openapi.yaml" {
+		t.Errorf("%s %s: Content-Type = %q, want application/json", req.Method, req.Path, ct)
+	}
+	if id := r.Header.Get("Request-Id"); !strings.HasPrefix(id, "req_") {
+		t.Errorf("%s %s: Request-Id = %q, want req_…", req.Method, req.Path, id)
+	}
+	e.checker.Check(t, hr, r.Status, r.Header, r.Body)
+	return r
+}
+
+// doUnchecked sends req and returns the answer without checking it.
+func (e *env) doUnchecked(t *testing.T, req request) *response {
+	t.Helper()
+	r, _ := e.send(t, req)
+	return r
+}
+
+func (e *env) send(t *testing.T, req request) (*response, *http.Request) {
+	t.Helper()
 	var body io.Reader
 	if req.Body != "" {
 		body = strings.NewReader(req.Body)
@@ -129,14 +149,7 @@ func (e *env) do(t *testing.T, req request) *response {
 	if err != nil {
 		t.Fatalf("read body: %v", err)
 	}
-	if ct := res.Header.Get("Content-Type"); ct != "application/json" && req.Path != "/openapi.yaml" {
-		t.Errorf("%s %s: Content-Type = %q, want application/json", req.Method, req.Path, ct)
-	}
-	if id := res.Header.Get("Request-Id"); !strings.HasPrefix(id, "req_") {
-		t.Errorf("%s %s: Request-Id = %q, want req_…", req.Method, req.Path, id)
-	}
-	e.checker.Check(t, hr, res.StatusCode, res.Header, b)
-	return &response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return &response{Status: res.StatusCode, Header: res.Header, Body: b}, hr
 }
 
 // get, post and del are shorthands with account A's test key.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,7 +17,12 @@ var internalError = &casapay.Error{Type: casapay.ErrorTypeAPI, Message: "An unex
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	var e *casapay.Error
 	if !errors.As(err, &e) {
-		logger.ErrorContext(r.Context(), "request failed", "request_id", requestIDFrom(r.Context()), "err", err)
+		if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			// The client went away before the answer was ready: nothing failed on our side.
+			logger.InfoContext(r.Context(), "request cancelled by the client", "request_id", requestIDFrom(r.Context()))
+		} else {
+			logger.ErrorContext(r.Context(), "request failed", "request_id", requestIDFrom(r.Context()), "err", err)
+		}
 		e = internalError
 	}
 	encode(w, statusFor(e), map[string]*casapay.Error{"error": e})

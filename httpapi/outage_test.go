@@ -24,7 +24,7 @@ func TestStoreOutage(t *testing.T) {
 	}
 	key, _ := createAccount(t, store, "Outage")
 	var logs bytes.Buffer
-	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.NewTextHandler(&logs, nil)), store, time.Now))
+	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.NewTextHandler(&logs, nil)), store, time.Now, nil))
 	t.Cleanup(srv.Close)
 	if err := store.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -8,12 +8,16 @@ import (
 	"github.com/casapay/casapay"
 )
 
-// addRoutes is the entire API surface: a route that is not here does not exist.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now func() time.Time) {
+// addRoutes is the entire API surface: a route that is not here does not exist. GET /metrics exists
+// only when metrics is not nil.
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now func() time.Time, metrics http.Handler) {
 	auth := func(h http.Handler) http.Handler { return requireKey(logger, store, h) }
 
 	mux.Handle("GET /healthz", handleHealth())
 	mux.Handle("GET /openapi.yaml", handleOpenAPI())
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 
 	mux.Handle("POST /v1/customers", auth(handleCustomerCreate(logger, store, now)))
 	mux.Handle("GET /v1/customers", auth(handleCustomerList(logger, store)))
@@ -22,6 +26,11 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	mux.Handle("DELETE /v1/customers/{id}", auth(handleCustomerDelete(logger, store)))
 
 	// A pattern without a method loses to the ones above for their methods, so these catch the rest.
+	mux.Handle("/healthz", handleMethodNotAllowed(logger, "GET"))
+	mux.Handle("/openapi.yaml", handleMethodNotAllowed(logger, "GET"))
+	if metrics != nil {
+		mux.Handle("/metrics", handleMethodNotAllowed(logger, "GET"))
+	}
 	mux.Handle("/v1/customers", handleMethodNotAllowed(logger, "GET, POST"))
 	mux.Handle("/v1/customers/{id}", handleMethodNotAllowed(logger, "GET, POST, DELETE"))
 	mux.Handle("/", handleUnknownRoute(logger))

@@ -15,13 +15,21 @@ const MaxBodyBytes = 1 << 20
 
 // NewServer returns the whole API as one handler. now is the clock that stamps created times and
 // idempotency records. Every request gets a Request-Id, one log line, and a JSON answer even if a
-// handler panics.
-func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time) http.Handler {
+// handler panics. With a non-nil metrics every request is also counted and timed, and GET /metrics
+// is served if metrics.Handler is set; a nil metrics means no instrumentation.
+func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, metrics *Metrics) http.Handler {
+	var metricsHandler http.Handler
+	if metrics != nil {
+		metricsHandler = metrics.Handler
+	}
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, store, now)
+	addRoutes(mux, logger, store, now, metricsHandler)
 	var h http.Handler = mux
 	h = limitBody(h)
 	h = recoverPanics(logger, h)
+	// Outside recoverPanics, so a panic counts as the 500 it answers; inside assignRequestID, whose
+	// WithContext copy of the request would hide the r.Pattern that the mux sets.
+	h = instrument(metrics, now, h)
 	h = logRequests(logger, now, h)
 	h = assignRequestID(h)
 	return h

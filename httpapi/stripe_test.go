@@ -20,7 +20,7 @@ import (
 func newStripeClient(t *testing.T, open storetest.Opener) (client, other *stripe.Client) {
 	t.Helper()
 	store := open(t)
-	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.NewTextHandler(t.Output(), nil)), store, time.Now))
+	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.NewTextHandler(t.Output(), nil)), store, time.Now, nil))
 	t.Cleanup(srv.Close)
 	backends := stripe.NewBackendsWithConfig(&stripe.BackendConfig{
 		URL:               stripe.String(srv.URL),

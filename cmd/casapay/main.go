@@ -1,6 +1,6 @@
 // Command casapay is CasaPay's API server and its administration tool.
 //
-//	casapay serve    [--db DB] [--addr HOST:PORT]
+//	casapay serve    [--db DB] [--addr HOST:PORT] [--metrics | --metrics-addr HOST:PORT] [--pprof-addr HOST:PORT]
 //	casapay accounts create [--db DB] --name NAME [--json]
 //	casapay keys create|list|revoke [--db DB] --account ACCT ...
 //
@@ -28,6 +28,8 @@ func main() {
 
 const usage = `usage:
   casapay serve [--db DB] [--addr HOST:PORT]       run the API server
+        [--metrics | --metrics-addr HOST:PORT]     Prometheus /metrics on the API address or its own
+        [--pprof-addr HOST:PORT]                   the Go profiler at /debug/pprof/ on its own address
   casapay accounts create --name NAME [--json]     create an account and its first keys
   casapay keys create --account ACCT --mode test|live [--json]
   casapay keys list --account ACCT [--json]

@@ -8,10 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casapay/casapay/storetest"
 )
@@ -25,14 +27,22 @@ type server struct {
 	done    chan error
 }
 
-// startServe runs `casapay serve` with args until the test ends, and returns once it listens.
+// startServe runs `casapay serve --addr 127.0.0.1:0` with args until the test ends, and returns once it
+// listens.
 func startServe(t *testing.T, args ...string) *server {
+	t.Helper()
+	return startServeEnv(t, func(string) string { return "" }, append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startServeEnv runs `casapay serve` with args and the environment getenv until the test ends, and
+// returns once it listens.
+func startServeEnv(t *testing.T, getenv func(string) string, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	pr, pw := io.Pipe()
 	s := &server{stop: cancel, done: make(chan error, 1)}
 	go func() {
-		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, t.Output())
+		err := run(ctx, append([]string{"serve"}, args...), getenv, pw, t.Output())
 		pw.CloseWithError(io.EOF)
 		s.done <- err
 	}()
@@ -152,9 +162,13 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	req, _ := http.NewRequestWithContext(t.Context(), "POST", s.URL+"/v1/customers", pr)
 	req.Header.Set("Authorization", "Bearer "+s.TestKey)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// With Expect: 100-continue the client sends no body until the handler starts reading it, so once the
+	// first write below returns, the request is in the handler's hands.
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 	answered := make(chan int, 1)
 	go func() {
-		res, err := http.DefaultClient.Do(req)
+		res, err := client.Do(req)
 		if err != nil {
 			answered <- 0
 			return
@@ -163,11 +177,6 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 		answered <- res.StatusCode
 	}()
 	pw.Write([]byte("name=Half"))
-	// Wait until the server holds the connection: a second request on another connection proves the
-	// server is up, and the first has already sent its headers.
-	if code, _ := call(t, "GET", s.URL+"/healthz", "", "", ""); code != 200 {
-		t.Fatalf("healthz = %d", code)
-	}
 	s.stop()
 	// Shutdown closes the listener first: once a new connection is refused, shutdown is under way.
 	addr := strings.TrimPrefix(s.URL, "http://")
@@ -264,5 +273,34 @@ func TestAccountsAndKeys(t *testing.T) {
 				t.Errorf("revoking a missing key succeeded")
 			}
 		})
+	}
+}
+
+// TestServeConfiguration checks that serve reads CASAPAY_DB and CASAPAY_ADDR, and that flags win.
+func TestServeConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{
+		"CASAPAY_DB":   "sqlite:" + filepath.Join(dir, "from-env.db"),
+		"CASAPAY_ADDR": "127.0.0.1:0",
+	}
+	s := startServeEnv(t, func(k string) string { return env[k] })
+	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || s.TestKey == "" {
+		t.Fatalf("serve from the environment: URL %q, key %q", s.URL, s.TestKey)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "from-env.db")); err != nil {
+		t.Errorf("CASAPAY_DB was not used: %v", err)
+	}
+
+	// The environment names an address that cannot be bound; the flag wins.
+	env["CASAPAY_ADDR"] = "256.0.0.1:1"
+	flagged := startServeEnv(t, func(k string) string { return env[k] }, "--addr", "127.0.0.1:0", "--db", "sqlite:"+filepath.Join(dir, "from-flag.db"))
+	if code, _ := call(t, "GET", flagged.URL+"/healthz", "", "", ""); code != 200 {
+		t.Errorf("serve with --addr over CASAPAY_ADDR: /healthz = %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "from-flag.db")); err != nil {
+		t.Errorf("--db did not win over CASAPAY_DB: %v", err)
+	}
+	if err := run(t.Context(), []string{"serve", "--db", "mysql://x"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Errorf("serve with an unknown database scheme succeeded")
 	}
 }

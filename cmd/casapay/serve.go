@@ -10,8 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/casapay/casapay"
 	"github.com/casapay/casapay/httpapi"
@@ -26,6 +32,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	db := dbFlag(flags, getenv)
 	addr := flags.String("addr", cmp.Or(getenv("CASAPAY_ADDR"), "localhost:8080"), "listen address (env CASAPAY_ADDR)")
 	logFormat := flags.String("log-format", cmp.Or(getenv("CASAPAY_LOG_FORMAT"), "text"), "log format: text or json (env CASAPAY_LOG_FORMAT)")
+	metricsDefault, err := envBool(getenv, "CASAPAY_METRICS")
+	if err != nil {
+		return err
+	}
+	metricsOn := flags.Bool("metrics", metricsDefault, "serve Prometheus metrics at /metrics on the API address (env CASAPAY_METRICS)")
+	metricsAddr := flags.String("metrics-addr", getenv("CASAPAY_METRICS_ADDR"),
+		"serve /metrics on this `HOST:PORT` instead of the API address (env CASAPAY_METRICS_ADDR)")
+	pprofAddr := flags.String("pprof-addr", getenv("CASAPAY_PPROF_ADDR"),
+		"serve the Go profiler at /debug/pprof/ on this `HOST:PORT` (env CASAPAY_PPROF_ADDR)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -38,6 +53,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	default:
 		return fmt.Errorf("--log-format must be text or json, not %q", *logFormat)
 	}
+	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 
 	store, err := openStore(ctx, *db)
 	if err != nil {
@@ -48,18 +64,85 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	// Bind before serving, so the address printed below already accepts connections.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	if s, ok := store.(interface{ Collectors() []prometheus.Collector }); ok {
+		for _, c := range s.Collectors() {
+			if err := reg.Register(c); err != nil {
+				return fmt.Errorf("register store metrics: %w", err)
+			}
+		}
+	}
+	var metrics *httpapi.Metrics
+	// --metrics-addr turns metrics on by itself, and wins over --metrics: /metrics is served in one place.
+	if *metricsOn || *metricsAddr != "" {
+		metrics = httpapi.NewMetrics(reg)
+	}
+	// A failed collection leaves its metrics out of the answer and goes to the log, instead of
+	// promhttp's default 500, which is plain text with the error's internals: on the API address
+	// every answer must be JSON or the document the OpenAPI file describes.
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
+	if *metricsOn && *metricsAddr == "" {
+		metrics.Handler = metricsHandler
+	}
+
+	// Bind every listener before serving, so each address printed below already accepts connections.
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{
-		Handler:           httpapi.NewServer(logger, store, time.Now),
+	servers := []*http.Server{{
+		Handler:           httpapi.NewServer(logger, store, time.Now, metrics),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          errorLog,
+	}}
+	listeners := []net.Listener{ln}
+	defer func() {
+		// Closing a listener twice only returns an error, so this also covers the ones served below.
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	if *metricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		l, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s for metrics: %w", *metricsAddr, err)
+		}
+		listeners = append(listeners, l)
+		servers = append(servers, &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 5 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			ErrorLog:          errorLog,
+		})
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", l.Addr())
+	} else if metrics != nil {
+		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())
+	}
+	if *pprofAddr != "" {
+		l, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s for pprof: %w", *pprofAddr, err)
+		}
+		listeners = append(listeners, l)
+		servers = append(servers, &http.Server{
+			Handler:           pprofHandler(),
+			ReadHeaderTimeout: 5 * time.Second,
+			// No WriteTimeout: /debug/pprof/profile and /trace answer only after the ?seconds= asked for.
+			ErrorLog: errorLog,
+		})
+		fmt.Fprintf(stdout, "pprof on http://%s/debug/pprof/\n", l.Addr())
 	}
 	fmt.Fprintf(stdout, "CasaPay is listening on http://%s\n", ln.Addr())
 	logger.Info("serving", "addr", ln.Addr().String())
@@ -72,17 +155,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Wait()
 	}()
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	// Every server reports here when it stops; servers[0] is the API.
+	serveErr := make(chan error, len(servers))
+	var serving sync.WaitGroup
+	for i, srv := range servers {
+		serving.Go(func() { serveErr <- srv.Serve(listeners[i]) })
+	}
+	defer func() {
+		// Serve returns at once after Close, so this wait is short; it keeps any server from
+		// outliving run. The API has already drained unless another server failed first.
+		for _, srv := range servers {
+			srv.Close()
+		}
+		serving.Wait()
+	}()
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests")
+	// Only the API drains gracefully; metrics and pprof stay up while it does, so a slow drain can be
+	// watched, and are closed afterwards by the deferred Close.
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := servers[0].Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
@@ -90,6 +187,32 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// envBool reads a boolean from the environment variable name: empty is false, and anything
+// strconv.ParseBool does not accept is an error.
+func envBool(getenv func(string) string, name string) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q is not a boolean: use true or false", name, v)
+	}
+	return b, nil
+}
+
+// pprofHandler serves the Go profiler at /debug/pprof/, as importing net/http/pprof would, but on a
+// mux of its own: the profiler never reaches http.DefaultServeMux or the API address.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // also serves the named profiles: heap, goroutine, allocs, …
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // bootstrap gives an empty database its first account and prints that account's keys, once, so the
