@@ -44,6 +44,16 @@ func customerArgs(c *casapay.Customer) []any {
 		metadata, c.Created}
 }
 
+// customerRowColumns are the columns customerRow fills, in its order, which is insertCustomer's.
+var customerRowColumns = []string{"account_id", "livemode", "id", "name", "email", "email_lower", "phone", "address",
+	"default_payment_method", "balance", "currency", "metadata", "created"}
+
+// customerRow returns the values of a new customer's row, for customerRowColumns: every insert, single
+// or bulk, writes exactly these.
+func customerRow(scope casapay.Scope, c *casapay.Customer) []any {
+	return append([]any{scope.AccountID, scope.Livemode, c.ID}, customerArgs(c)...)
+}
+
 const insertCustomer = `
 INSERT INTO customers (account_id, livemode, id, name, email, email_lower, phone, address, default_payment_method,
 	balance, currency, metadata, created)
@@ -58,11 +68,29 @@ func (s *Store) CreateCustomer(ctx context.Context, scope casapay.Scope, c *casa
 }
 
 func createCustomer(ctx context.Context, tx pgx.Tx, scope casapay.Scope, c *casapay.Customer) (*casapay.Customer, error) {
-	args := append([]any{scope.AccountID, scope.Livemode, c.ID}, customerArgs(c)...)
-	if _, err := tx.Exec(ctx, insertCustomer, args...); err != nil {
+	if _, err := tx.Exec(ctx, insertCustomer, customerRow(scope, c)...); err != nil {
 		return nil, fmt.Errorf("insert customer %s: %w", c.ID, err)
 	}
 	return c, nil
+}
+
+// ImportCustomers stores cs, which casapay.NewCustomer built for scope, with one COPY in one transaction:
+// all of them, or none if any fails (an ID that already exists fails with an error that is not a
+// *casapay.Error). It stores no idempotency record, and it holds no lock that other writes wait for,
+// beyond the rows it inserts.
+func (s *Store) ImportCustomers(ctx context.Context, scope casapay.Scope, cs []*casapay.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows := pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) { return customerRow(scope, cs[i]), nil })
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"customers"}, customerRowColumns, rows)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("import customers: %w", err)
+	}
+	return nil
 }
 
 const findCustomer = `SELECT ` + customerColumns + ` FROM customers WHERE account_id = $1 AND livemode = $2 AND id = $3`

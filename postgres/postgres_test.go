@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/casapay/casapay"
 	"github.com/casapay/casapay/postgres"
 	"github.com/casapay/casapay/storetest"
@@ -126,5 +128,40 @@ func TestMigrateAgain(t *testing.T) {
 	defer s.Close()
 	if keys, err := s.ListAPIKeys(ctx, account.ID); err != nil || len(keys) != 0 {
 		t.Errorf("ListAPIKeys(%s) after reopening = %v, %v; want no keys and no error", account.ID, keys, err)
+	}
+}
+
+// TestCollectors registers a store's pool statistics in a registry, as the server does, and reads them
+// after a write has used the pool.
+func TestCollectors(t *testing.T) {
+	s := storetest.OpenPostgres(t).(*postgres.Store)
+	a := &casapay.Account{ID: casapay.NewID("acct"), Name: "Metered", Created: time.Unix(1706140800, 0)}
+	if err := s.CreateAccount(t.Context(), a, nil); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(s.Collectors()...)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		m := f.GetMetric()[0]
+		got[f.GetName()] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+	}
+	for _, name := range []string{
+		"casapay_postgres_pool_acquired_conns", "casapay_postgres_pool_idle_conns", "casapay_postgres_pool_total_conns",
+		"casapay_postgres_pool_max_conns", "casapay_postgres_pool_acquires_total",
+		"casapay_postgres_pool_acquire_seconds_total", "casapay_postgres_pool_empty_acquires_total",
+	} {
+		if _, ok := got[name]; !ok {
+			t.Errorf("metric %s missing; got %v", name, got)
+		}
+	}
+	for _, name := range []string{"casapay_postgres_pool_max_conns", "casapay_postgres_pool_total_conns", "casapay_postgres_pool_acquires_total"} {
+		if got[name] <= 0 {
+			t.Errorf("%s = %v after a write, want more than 0", name, got[name])
+		}
 	}
 }

@@ -14,7 +14,7 @@ const insertAccountSQL = `INSERT INTO accounts (id, name, created) VALUES (?, ?,
 
 // CreateAccount stores an account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *casapay.Account, keys []*casapay.APIKey) error {
-	return s.write(ctx, func(tx *sql.Tx) error { return insertAccount(ctx, tx, a, keys) })
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return insertAccount(ctx, tx, a, keys) })
 }
 
 const anyAccountSQL = `SELECT EXISTS (SELECT 1 FROM accounts)`
@@ -23,8 +23,9 @@ const anyAccountSQL = `SELECT EXISTS (SELECT 1 FROM accounts)`
 func (s *Store) BootstrapAccount(ctx context.Context, a *casapay.Account, keys []*casapay.APIKey) (bool, error) {
 	created := false
 	// The check and the insert share one write transaction, and BEGIN IMMEDIATE took the file's write lock
-	// before the check, so no other bootstrap, in this process or another, can run between them.
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	// before the check, so no other bootstrap, in this process or another, can run between them; within
+	// this process, the writer runs one request at a time.
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, anyAccountSQL).Scan(&exists); err != nil {
 			return fmt.Errorf("check for accounts: %w", interpret(err))
@@ -59,7 +60,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 // CreateAPIKey stores a key, or returns resource_missing (param "account") if its account does not exist.
 func (s *Store) CreateAPIKey(ctx context.Context, k *casapay.APIKey) error {
-	err := s.write(ctx, func(tx *sql.Tx) error { return insertAPIKey(ctx, tx, k) })
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return insertAPIKey(ctx, tx, k) })
 	if errors.Is(err, errMissingParent) {
 		// api_keys has one foreign key, so the missing row is the account.
 		return casapay.NotFound("account", "account", k.AccountID)
@@ -132,18 +133,20 @@ WHERE account_id = ? AND id = ?`
 // RevokeAPIKey marks a key of the account revoked at the given time, or returns resource_missing
 // (param "id") if the account has no such key.
 func (s *Store) RevokeAPIKey(ctx context.Context, accountID, keyID string, at time.Time) error {
-	res, err := s.writer.ExecContext(ctx, revokeAPIKeySQL, at.Unix(), accountID, keyID)
-	if err != nil {
-		return fmt.Errorf("revoke api key %s: %w", keyID, interpret(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("revoke api key %s: %w", keyID, interpret(err))
-	}
-	if n == 0 {
-		return casapay.NotFound("api key", "id", keyID)
-	}
-	return nil
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, revokeAPIKeySQL, at.Unix(), accountID, keyID)
+		if err != nil {
+			return fmt.Errorf("revoke api key %s: %w", keyID, interpret(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("revoke api key %s: %w", keyID, interpret(err))
+		}
+		if n == 0 {
+			return casapay.NotFound("api key", "id", keyID)
+		}
+		return nil
+	})
 }
 
 const findAPIKeySQL = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?`

@@ -16,28 +16,86 @@ import (
 const customerColumns = `id, livemode, name, email, phone, address, default_payment_method, balance, currency,
 	metadata, created, deleted`
 
-const insertCustomerSQL = `
-INSERT INTO customers (id, account_id, livemode, name, email, email_lower, phone, address,
-	default_payment_method, balance, currency, metadata, created)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+// customerRowColumns are the columns customerRow fills, in its order: every insert of a customer, single
+// or bulk, writes exactly these.
+const customerRowColumns = `id, account_id, livemode, name, email, email_lower, phone, address,
+	default_payment_method, balance, currency, metadata, created`
+
+// customerRowValues holds one row's placeholders, one per column of customerRowColumns.
+const customerRowValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const insertCustomerSQL = `INSERT INTO customers (` + customerRowColumns + `) VALUES ` + customerRowValues
+
+// customerRow returns c's values for customerRowColumns in scope. email_lower is derived here, for every
+// insert, so the email filter never disagrees with email.
+func customerRow(scope casapay.Scope, c *casapay.Customer) ([]any, error) {
+	if c.Livemode != scope.Livemode {
+		return nil, fmt.Errorf("customer %s: livemode %t outside scope's mode %t", c.ID, c.Livemode, scope.Livemode)
+	}
+	address, metadata, err := encodeCustomer(c)
+	if err != nil {
+		return nil, fmt.Errorf("customer %s: %w", c.ID, err)
+	}
+	return []any{c.ID, scope.AccountID, scope.Livemode, c.Name, c.Email, lower(c.Email), c.Phone, address,
+		c.DefaultPaymentMethod, c.Balance, c.Currency, metadata, c.Created}, nil
+}
 
 // CreateCustomer stores c, which casapay.NewCustomer built for scope, unless idem replays a stored
 // response (see casapay.Store).
 func (s *Store) CreateCustomer(ctx context.Context, scope casapay.Scope, c *casapay.Customer, idem *casapay.Idempotency) (*casapay.Replay, error) {
-	if c.Livemode != scope.Livemode {
-		return nil, fmt.Errorf("insert customer %s: livemode %t outside scope's mode %t", c.ID, c.Livemode, scope.Livemode)
+	row, err := customerRow(scope, c)
+	if err != nil {
+		return nil, fmt.Errorf("insert customer: %w", err)
 	}
-	return s.writeIdempotent(ctx, scope, idem, func(tx *sql.Tx) (any, error) {
-		address, metadata, err := encodeCustomer(c)
-		if err != nil {
-			return nil, fmt.Errorf("insert customer %s: %w", c.ID, err)
-		}
-		_, err = tx.ExecContext(ctx, insertCustomerSQL, c.ID, scope.AccountID, scope.Livemode, c.Name, c.Email,
-			lower(c.Email), c.Phone, address, c.DefaultPaymentMethod, c.Balance, c.Currency, metadata, c.Created)
-		if err != nil {
+	return s.writeIdempotent(ctx, scope, idem, func(ctx context.Context, tx *sql.Tx) (any, error) {
+		if _, err := tx.ExecContext(ctx, insertCustomerSQL, row...); err != nil {
 			return nil, fmt.Errorf("insert customer %s: %w", c.ID, interpret(err))
 		}
 		return c, nil
+	})
+}
+
+// importChunk is how many customers one INSERT of ImportCustomers carries: 13 values each, well under
+// SQLite's limit of 32766 bound values per statement, and large enough that parsing and stepping the
+// statement, not the round trips into the driver, is what an import costs.
+const importChunk = 500
+
+// ImportCustomers stores cs, which casapay.NewCustomer built for scope, in one transaction: all of them,
+// or none if any fails (an ID that already exists fails with an error that is not a *casapay.Error). It
+// stores no idempotency record. The import holds the writer while it runs, so other writes wait behind
+// it: load a large set in calls of some thousands. ctx is checked between chunks, never within a
+// statement (see Store.write).
+func (s *Store) ImportCustomers(ctx context.Context, scope casapay.Scope, cs []*casapay.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		row, err := customerRow(scope, c)
+		if err != nil {
+			return fmt.Errorf("import customers: %w", err)
+		}
+		rows[i] = row
+	}
+	callerCtx := ctx
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for chunk := range slices.Chunk(rows, importChunk) {
+			// A long import still stops when its caller gives up, but only here, between statements,
+			// where failing simply rolls back the chunks already inserted with the rest of the request.
+			if err := callerCtx.Err(); err != nil {
+				return fmt.Errorf("import customers: %w", err)
+			}
+			query := `INSERT INTO customers (` + customerRowColumns + `) VALUES ` +
+				strings.Repeat(customerRowValues+`, `, len(chunk)-1) + customerRowValues
+			args := make([]any, 0, len(chunk)*len(chunk[0]))
+			for _, row := range chunk {
+				args = append(args, row...)
+			}
+			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+				return fmt.Errorf("import customers: %w", interpret(err))
+			}
+		}
+		return nil
 	})
 }
 
@@ -72,7 +130,7 @@ WHERE id = ? AND account_id = ? AND livemode = ?`
 func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id string, p *casapay.CustomerParams,
 	idem *casapay.Idempotency) (*casapay.Customer, *casapay.Replay, error) {
 	var c *casapay.Customer
-	replay, err := s.writeIdempotent(ctx, scope, idem, func(tx *sql.Tx) (any, error) {
+	replay, err := s.writeIdempotent(ctx, scope, idem, func(ctx context.Context, tx *sql.Tx) (any, error) {
 		var err error
 		c, err = scanCustomer(tx.QueryRowContext(ctx, findLiveCustomerSQL, id, scope.AccountID, scope.Livemode))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -109,18 +167,20 @@ WHERE id = ? AND account_id = ? AND livemode = ? AND NOT deleted`
 // is missing or already deleted. The row stays, so the customer is still found by ID and still works as
 // a list cursor.
 func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id string) error {
-	res, err := s.writer.ExecContext(ctx, deleteCustomerSQL, id, scope.AccountID, scope.Livemode)
-	if err != nil {
-		return fmt.Errorf("delete customer %s: %w", id, interpret(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("delete customer %s: %w", id, interpret(err))
-	}
-	if n == 0 {
-		return casapay.NotFound("customer", "id", id)
-	}
-	return nil
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, deleteCustomerSQL, id, scope.AccountID, scope.Livemode)
+		if err != nil {
+			return fmt.Errorf("delete customer %s: %w", id, interpret(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("delete customer %s: %w", id, interpret(err))
+		}
+		if n == 0 {
+			return casapay.NotFound("customer", "id", id)
+		}
+		return nil
+	})
 }
 
 // findCursorSQL finds a cursor's position. Deleted customers count: a client paging through a list may

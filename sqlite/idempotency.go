@@ -11,21 +11,24 @@ import (
 	"github.com/casapay/casapay"
 )
 
-// writeIdempotent runs fn in a write transaction under idem (nil when the request had no key) and
-// returns the stored response to replay, if any.
+// writeIdempotent runs fn as one write request (see Store.write) under idem (nil when the request had
+// no key) and returns the stored response to replay, if any. fn must run its statements with the
+// context it is given, not the caller's.
 //
 // A response stored for the key within casapay.IdempotencyWindow is returned as a replay, or rejected
 // with ErrIdempotencyMismatch if the fingerprint differs, and fn does not run. Otherwise fn runs, and
-// its result is stored as a 200 response in the same transaction, so the write and its stored response
-// commit together or not at all; an error from fn is returned, and nothing is stored.
+// its result is stored as a 200 response inside the same request's savepoint, so the write and its
+// stored response commit together or not at all; an error from fn is returned, and nothing is stored.
 //
-// This store never answers ErrIdempotencyInFlight. Every write transaction runs on the one writer
-// connection, so a concurrent request with the same key cannot see the first one in flight: it waits
-// for the connection, finds the committed response, and replays it.
+// This store never answers ErrIdempotencyInFlight. Every write runs on the one writer, one request at a
+// time, so a concurrent request with the same key cannot see the first one in flight. If the writer
+// runs both in one batch, the later one finds the earlier one's record in the batch's transaction and
+// replays it; the replay is answered, like every answer, only once that transaction has committed, so
+// it never replays a response that was then lost.
 func (s *Store) writeIdempotent(ctx context.Context, scope casapay.Scope, idem *casapay.Idempotency,
-	fn func(tx *sql.Tx) (any, error)) (*casapay.Replay, error) {
+	fn func(ctx context.Context, tx *sql.Tx) (any, error)) (*casapay.Replay, error) {
 	var replay *casapay.Replay
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if idem != nil {
 			r, err := findResponse(ctx, tx, scope, idem)
 			if err != nil {
@@ -36,7 +39,7 @@ func (s *Store) writeIdempotent(ctx context.Context, scope casapay.Scope, idem *
 				return nil
 			}
 		}
-		result, err := fn(tx)
+		result, err := fn(ctx, tx)
 		if err != nil || idem == nil {
 			return err
 		}
@@ -101,13 +104,19 @@ const pruneIdempotencyKeysSQL = `DELETE FROM idempotency_keys WHERE created < ?`
 
 // PruneIdempotencyKeys deletes stored responses created before cutoff and returns how many it deleted.
 func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := s.writer.ExecContext(ctx, pruneIdempotencyKeysSQL, cutoff.Unix())
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, pruneIdempotencyKeysSQL, cutoff.Unix())
+		if err != nil {
+			return fmt.Errorf("prune idempotency keys: %w", interpret(err))
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("prune idempotency keys: %w", interpret(err))
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("prune idempotency keys: %w", interpret(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("prune idempotency keys: %w", interpret(err))
+		return 0, err
 	}
 	return n, nil
 }

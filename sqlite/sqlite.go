@@ -12,8 +12,11 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pressly/goose/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -23,11 +26,22 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is a casapay.Store on one SQLite file. It is safe for concurrent use. Every write runs in a
-// transaction on a single connection, so writes happen one at a time; reads run in parallel beside them.
+// Store is a casapay.Store on one SQLite file. It is safe for concurrent use. Every write is a request
+// to one writer goroutine, which commits the requests that queued while it was busy together, in one
+// transaction on the one writer connection (see Store.write); reads run in parallel beside it, on a pool
+// of their own, and never wait for it.
 type Store struct {
-	writer *sql.DB // exactly one connection: every write transaction, in turn
+	writer *sql.DB // exactly one connection, used only by the writer goroutine (and migrations before it starts)
 	reader *sql.DB // several query-only connections for reads outside write transactions
+
+	queue     queue
+	stop      chan struct{} // closed by Close: the writer goroutine exits once its batch is answered
+	stopped   chan struct{} // closed by the writer goroutine as it exits
+	closeOnce sync.Once
+	closeErr  error
+
+	batchSize  prometheus.Histogram
+	collectors []prometheus.Collector
 }
 
 var _ casapay.Store = (*Store)(nil)
@@ -39,33 +53,33 @@ var _ casapay.Store = (*Store)(nil)
 // consistent snapshot while a create commits. WAL does not lift the one-writer rule, though: two
 // connections that both try to write get SQLITE_BUSY, and a deferred transaction that reads and then
 // writes can fail at once, without waiting, because waiting could deadlock. So all writes go through one
-// connection whose transactions start with BEGIN IMMEDIATE (see Open): they queue in database/sql for
-// that connection instead of racing for the file lock, and they hold the write lock from their first
-// statement. busy_timeout(5000) still matters for what this process does not control: another process
-// on the same file (such as `casapay accounts create` beside a running server) or a checkpoint; it makes
-// SQLite wait up to five seconds for the lock instead of failing at once. synchronous(FULL) syncs the WAL
-// on every commit: in WAL mode the NORMAL setting can lose the last commits on power loss, and a 200
-// answer (and the idempotent response stored with it) must survive one. foreign_keys(ON) makes SQLite
-// enforce REFERENCES clauses, which it ignores by default for backward compatibility; the store relies on
-// it to reject a key for an account that does not exist.
+// connection whose transactions start with BEGIN IMMEDIATE (see DSN), used by one writer goroutine (see
+// Store.write): writes queue in this process instead of racing for the file lock, and each transaction
+// holds the write lock from its first statement. busy_timeout(5000) still matters for what this process
+// does not control: another process on the same file (such as `casapay accounts create` beside a running
+// server) or a checkpoint; it makes SQLite wait up to five seconds for the lock instead of failing at
+// once. synchronous(FULL) syncs the WAL on every commit: in WAL mode the NORMAL setting can lose the last
+// commits on power loss, and a 200 answer (and the idempotent response stored with it) must survive one.
+// That sync is what a commit costs, which is why the writer commits many requests per transaction.
+// foreign_keys(ON) makes SQLite enforce REFERENCES clauses, which it ignores by default for backward
+// compatibility; the store relies on it to reject a key for an account that does not exist.
 var pragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"}
 
-// Open opens (creating if needed) the database file at path and applies pending migrations. path is a
-// file name, not a URI, and may not contain '?'. Close the store when done.
+// Open opens (creating if needed) the database file at path, applies pending migrations and starts the
+// store's writer goroutine. path is a file name, not a URI, and may not contain '?'. Close the store when
+// done: Close stops the writer.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open sqlite %q: the path must be a file name without '?'", path)
 	}
 
-	// _txlock=immediate makes every transaction on the writer start with BEGIN IMMEDIATE, which takes the
-	// write lock up front (see pragmas).
-	writer, err := sql.Open("sqlite", dsn(path, url.Values{"_txlock": {"immediate"}}))
+	writer, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	writer.SetMaxOpenConns(1)
-	// Migrations run on the writer like any other write, before any reader exists; the writer's first
-	// connection is also the one that turns the file to WAL.
+	// Migrations run on the writer, in plain transactions, before the writer goroutine or any reader
+	// exists; the writer's first connection is also the one that turns the file to WAL.
 	if err := migrate(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -84,7 +98,38 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, interpret(err))
 	}
-	return &Store{writer: writer, reader: reader}, nil
+
+	s := &Store{
+		writer:  writer,
+		reader:  reader,
+		queue:   queue{wake: make(chan struct{}, 1)},
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "casapay_sqlite_commit_batch_size",
+			Help:    "Write requests carried by each committed SQLite transaction: one sync of the WAL serves them all.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 8), // 1, 2, 4, ... maxBatch
+		}),
+	}
+	s.collectors = []prometheus.Collector{
+		s.batchSize,
+		collectors.NewDBStatsCollector(writer, "writer"),
+		collectors.NewDBStatsCollector(reader, "reader"),
+	}
+	go s.run()
+	return s, nil
+}
+
+// DSN returns the data source name, for database/sql's "sqlite" driver (modernc.org/sqlite, which this
+// package registers), of the store's writer connection to the database file at path: the same pragmas,
+// synchronous=FULL among them, and transactions that begin IMMEDIATE. It is for tools that must measure
+// SQLite with exactly the store's durability settings, such as the raw single-row commit rate that the
+// group commit is compared with. A connection opened with it writes beside a running store's writer
+// and competes with it for the file's write lock.
+func DSN(path string) string {
+	// _txlock=immediate makes every transaction start with BEGIN IMMEDIATE, which takes the write lock
+	// up front (see pragmas).
+	return dsn(path, url.Values{"_txlock": {"immediate"}})
 }
 
 // dsn returns the driver's data source name for path with pragmas and extra set.
@@ -94,6 +139,14 @@ func dsn(path string, extra url.Values) string {
 		q[k] = append(q[k], vs...)
 	}
 	return path + "?" + q.Encode()
+}
+
+// Collectors returns the store's Prometheus collectors, for the caller to register: the histogram
+// casapay_sqlite_commit_batch_size (requests per committed transaction) and database/sql's pool
+// statistics of the writer and the reader connections (go_sql_* with db_name "writer" and "reader").
+// They belong to this store alone; register them once, in one registry.
+func (s *Store) Collectors() []prometheus.Collector {
+	return slices.Clone(s.collectors)
 }
 
 // migrate applies the embedded migrations that db has not applied yet, each in its own transaction.
@@ -114,9 +167,18 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Close closes the store's connections. Closing the last one checkpoints the WAL into the database file.
+// Close stops the writer and closes the store's connections. A write already in the writer's hands is
+// finished, committed and answered first; one still queued is answered with an error and writes nothing.
+// Closing the last connection checkpoints the WAL into the database file. Calls after the first return
+// the first one's result.
 func (s *Store) Close() error {
-	return errors.Join(s.reader.Close(), s.writer.Close())
+	s.closeOnce.Do(func() {
+		s.queue.close()
+		close(s.stop)
+		<-s.stopped
+		s.closeErr = errors.Join(s.reader.Close(), s.writer.Close())
+	})
+	return s.closeErr
 }
 
 // Errors that interpret makes of driver errors, for callers to test with errors.Is and give meaning to:
@@ -141,23 +203,6 @@ func interpret(err error) error {
 		return fmt.Errorf("%w: %w", errMissingParent, err)
 	}
 	return err
-}
-
-// write runs fn in a transaction on the writer and commits it if fn succeeds. Callers wait here, in
-// database/sql, for the one writer connection; ctx bounds that wait too.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin write: %w", interpret(err))
-	}
-	defer tx.Rollback() // does nothing once committed
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", interpret(err))
-	}
-	return nil
 }
 
 // read runs fn in a read transaction on the reader pool, so every query in fn sees one snapshot.

@@ -33,6 +33,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Update", testUpdate},
 		{"Delete", testDelete},
 		{"List", testList},
+		{"ImportCustomers", testImportCustomers},
 		{"Idempotency", testIdempotency},
 		{"ConcurrentIdempotentCreate", testConcurrentIdempotentCreate},
 		{"APIKeys", testAPIKeys},
@@ -653,6 +654,145 @@ func testList(t *testing.T, open Opener) {
 		got, hasMore := listIDs(t, s, newAccount(t, s), casapay.CustomerFilter{Limit: 10})
 		if len(got) != 0 || hasMore {
 			t.Errorf("ListCustomers of a new account = %v, %t, want [], false", got, hasMore)
+		}
+	})
+}
+
+// testImportCustomers imports more customers than one statement is likely to carry (SQLite's carries
+// 500), four to a second so that IDs break ties in created, and checks that they behave exactly like
+// created ones.
+func testImportCustomers(t *testing.T, open Opener) {
+	s := open(t)
+	scope := newAccount(t, s)
+	other := newAccount(t, s)
+
+	const n = 640
+	cs := make([]*casapay.Customer, n)
+	for i := range cs {
+		p := &casapay.CustomerParams{Name: str(fmt.Sprintf("Tenant %d", i))}
+		switch {
+		case i%100 == 0:
+			p = janeParams()
+		case i%3 == 0:
+			p.Email = str(fmt.Sprintf("Tenant%d@Example.COM", i%10))
+		}
+		cs[i] = newCustomer(t, scope, p, int64(i/4))
+	}
+	want := make([]*casapay.Customer, n)
+	for i, c := range cs {
+		want[i] = clone(t, c)
+	}
+	if err := s.ImportCustomers(t.Context(), scope, cs); err != nil {
+		t.Fatalf("ImportCustomers(%d customers): %v", n, err)
+	}
+	newestFirst := slices.Clone(want)
+	slices.SortFunc(newestFirst, func(a, b *casapay.Customer) int {
+		return cmp.Or(cmp.Compare(b.Created, a.Created), strings.Compare(b.ID, a.ID))
+	})
+
+	t.Run("found", func(t *testing.T) {
+		for _, c := range want {
+			if diff := gocmp.Diff(c, findCustomer(t, s, scope, c.ID)); diff != "" {
+				t.Fatalf("FindCustomer(%q) mismatch (-want +got):\n%s", c.ID, diff)
+			}
+		}
+	})
+
+	t.Run("listed in order", func(t *testing.T) {
+		page, hasMore, err := s.ListCustomers(t.Context(), scope, casapay.CustomerFilter{Limit: 100})
+		if err != nil {
+			t.Fatalf("ListCustomers: %v", err)
+		}
+		if diff := gocmp.Diff(newestFirst[:100], page); diff != "" || !hasMore {
+			t.Errorf("first page has_more = %t, want true; mismatch (-want +got):\n%s", hasMore, diff)
+		}
+		// Forward with starting_after to the end, then back with ending_before to the start.
+		var forward []string
+		f := casapay.CustomerFilter{Limit: 90}
+		for {
+			got, hasMore := listIDs(t, s, scope, f)
+			forward = append(forward, got...)
+			if !hasMore || len(got) == 0 {
+				break
+			}
+			f.StartingAfter = got[len(got)-1]
+		}
+		if wantIDs := ids(newestFirst); !slices.Equal(forward, wantIDs) {
+			t.Errorf("paging with starting_after listed %d customers, want the %d imported newest first", len(forward), len(wantIDs))
+		}
+		var backward []string
+		f = casapay.CustomerFilter{Limit: 90, EndingBefore: newestFirst[n-1].ID}
+		for {
+			got, hasMore := listIDs(t, s, scope, f)
+			backward = append(got, backward...)
+			if !hasMore || len(got) == 0 {
+				break
+			}
+			f.EndingBefore = got[0]
+		}
+		if wantIDs := ids(newestFirst[:n-1]); !slices.Equal(backward, wantIDs) {
+			t.Errorf("paging with ending_before listed %d customers, want the %d before the oldest, newest first", len(backward), len(wantIDs))
+		}
+	})
+
+	t.Run("email filter", func(t *testing.T) {
+		var wantIDs []string
+		for _, c := range newestFirst {
+			if c.Email != nil && strings.EqualFold(*c.Email, "tenant3@example.com") {
+				wantIDs = append(wantIDs, c.ID)
+			}
+		}
+		got, hasMore := listIDs(t, s, scope, casapay.CustomerFilter{Limit: 100, Email: str("TENANT3@example.com")})
+		if !slices.Equal(got, wantIDs) || hasMore {
+			t.Errorf("ListCustomers(email) = %v, %t, want %v, false", got, hasMore, wantIDs)
+		}
+	})
+
+	t.Run("scoped", func(t *testing.T) {
+		for _, o := range []casapay.Scope{live(scope), other, live(other)} {
+			if got, hasMore := listIDs(t, s, o, casapay.CustomerFilter{Limit: 10}); len(got) != 0 || hasMore {
+				t.Errorf("ListCustomers(%+v) = %v, %t, want [], false", o, got, hasMore)
+			}
+			_, err := s.FindCustomer(t.Context(), o, cs[0].ID)
+			wantError(t, fmt.Sprintf("FindCustomer(%+v)", o), err, casapay.NotFound("customer", "id", cs[0].ID))
+		}
+	})
+
+	t.Run("duplicate imports nothing", func(t *testing.T) {
+		for _, tt := range []struct {
+			name string
+			dup  func(fresh []*casapay.Customer) []*casapay.Customer
+		}{
+			// The duplicate comes last, after more customers than one statement is likely to carry.
+			{"already stored", func(fresh []*casapay.Customer) []*casapay.Customer {
+				return append(fresh, clone(t, cs[n/2]))
+			}},
+			{"twice in the import", func(fresh []*casapay.Customer) []*casapay.Customer {
+				return append(fresh, clone(t, fresh[0]))
+			}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				// Newer than every imported customer: had any of them been stored, it would head the list.
+				fresh := make([]*casapay.Customer, 520)
+				for i := range fresh {
+					fresh[i] = newCustomer(t, scope, &casapay.CustomerParams{Name: str("Late")}, 5000)
+				}
+				if err := s.ImportCustomers(t.Context(), scope, tt.dup(fresh)); err == nil {
+					t.Fatal("ImportCustomers with a duplicate ID succeeded, want an error")
+				}
+				if got, _ := listIDs(t, s, scope, casapay.CustomerFilter{Limit: 1}); !slices.Equal(got, ids(newestFirst[:1])) {
+					t.Errorf("newest customer after the failed import = %v, want %v", got, ids(newestFirst[:1]))
+				}
+				if _, err := s.FindCustomer(t.Context(), scope, fresh[0].ID); !casapay.IsNotFound(err) {
+					t.Errorf("FindCustomer(%q) after the failed import: err = %v, want resource_missing", fresh[0].ID, err)
+				}
+			})
+		}
+	})
+
+	t.Run("empty", func(t *testing.T) {
+		if err := s.ImportCustomers(t.Context(), scope, nil); err != nil {
+			t.Errorf("ImportCustomers(nil): %v", err)
 		}
 	})
 }
