@@ -72,6 +72,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open sqlite %q: the path must be a file name without '?'", path)
 	}
+	// An in-memory database is private to the connection that opens it, so the reader pool would never
+	// see what the writer stores.
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open sqlite %q: the store needs a file; in-memory databases and URIs are not supported", path)
+	}
 
 	writer, err := sql.Open("sqlite", DSN(path))
 	if err != nil {

@@ -77,7 +77,7 @@ func TestReopen(t *testing.T) {
 }
 
 func TestOpenRejectsURIPaths(t *testing.T) {
-	for _, path := range []string{"", "casapay.db?mode=ro"} {
+	for _, path := range []string{"", "casapay.db?mode=ro", ":memory:", "file::memory:"} {
 		if s, err := sqlite.Open(t.Context(), path); err == nil {
 			s.Close()
 			t.Errorf("sqlite.Open(%q) succeeded, want an error", path)
