@@ -97,6 +97,57 @@ func TestStripeGoClient(t *testing.T) {
 			t.Errorf("List gave %d customers over its pages, want 3", listed)
 		}
 
+		// Unsetting, as SDK users do it: an empty string for a field, and address= and metadata= through
+		// the SDK's escape hatch for parameters its structs cannot express.
+		clear := &stripe.CustomerUpdateParams{Phone: stripe.String("")}
+		clear.AddExtra("address", "")
+		clear.AddExtra("metadata", "")
+		cleared, err := sc.V1Customers.Update(ctx, created.ID, clear)
+		if err != nil {
+			t.Fatalf("Update clearing fields: %v", err)
+		}
+		if cleared.Phone != "" || cleared.Email != "jane.new@example.com" || cleared.Address != nil || len(cleared.Metadata) != 0 {
+			t.Errorf("after clearing: phone %q email %q address %+v metadata %v, want phone, address and metadata unset and email kept",
+				cleared.Phone, cleared.Email, cleared.Address, cleared.Metadata)
+		}
+
+		// ending_before and created filters, as the SDK encodes them.
+		all := sc.V1Customers.List(ctx, &stripe.CustomerListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(100)}})
+		var ids []string
+		var oldestCreated int64
+		for c, err := range all {
+			if err != nil {
+				t.Fatalf("List: %v", err)
+			}
+			ids = append(ids, c.ID)
+			oldestCreated = c.Created
+		}
+		if len(ids) != 4 {
+			t.Fatalf("List gave %d customers, want 4", len(ids))
+		}
+		before := &stripe.CustomerListParams{ListParams: stripe.ListParams{EndingBefore: stripe.String(ids[2]), Limit: stripe.Int64(1), Single: true}}
+		var page []string
+		for c, err := range sc.V1Customers.List(ctx, before) {
+			if err != nil {
+				t.Fatalf("List ending_before: %v", err)
+			}
+			page = append(page, c.ID)
+		}
+		if diff := cmp.Diff([]string{ids[1]}, page); diff != "" {
+			t.Errorf("ending_before page (-want +got):\n%s", diff)
+		}
+		ranged := &stripe.CustomerListParams{CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: oldestCreated}}
+		var n int
+		for _, err := range sc.V1Customers.List(ctx, ranged) {
+			if err != nil {
+				t.Fatalf("List created[gte]: %v", err)
+			}
+			n++
+		}
+		if n != 4 {
+			t.Errorf("created[gte]=%d listed %d customers, want 4", oldestCreated, n)
+		}
+
 		if _, err := other.V1Customers.Retrieve(ctx, created.ID, nil); !isStripeError(err, http.StatusNotFound, stripe.ErrorCodeResourceMissing) {
 			t.Errorf("another account's Retrieve: err = %v, want 404 resource_missing", err)
 		}
