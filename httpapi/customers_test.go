@@ -404,6 +404,7 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 			{"a body on a GET", "GET", "/v1/customers", `{"limit":1}`, "application/json", 400, "", "", ""},
 			{"a body on a DELETE", "DELETE", "/v1/customers/" + id, "name=x", "", 400, "", "", ""},
 			{"unknown route", "GET", "/v1/tenants", "", "", 404, "", "", ""},
+			{"path not in clean form", "GET", "/v1/./customers", "", "", 404, "", "", ""},
 			{"wrong method on health", "POST", "/healthz", "", "", 405, "", "", ""},
 			{"wrong method", "PUT", "/v1/customers/" + id, "name=x", "", 405, "", "", ""},
 			{"wrong method on the collection", "DELETE", "/v1/customers", "", "", 405, "", "", ""},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"time"
 
@@ -100,6 +101,20 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rejectUncleanPaths answers a path that is not in clean form, such as "/v1/./customers" or "//x", with
+// the unknown-route 404. ServeMux would redirect it with a plain-text body, and every answer of the API
+// is JSON; no SDK sends such paths.
+func rejectUncleanPaths(logger *slog.Logger, next http.Handler) http.Handler {
+	unknown := handleUnknownRoute(logger)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect && path.Clean(r.URL.Path) != r.URL.Path {
+			unknown.ServeHTTP(w, r)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

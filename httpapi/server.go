@@ -25,6 +25,7 @@ func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, m
 	mux := http.NewServeMux()
 	addRoutes(mux, logger, store, now, metricsHandler)
 	var h http.Handler = mux
+	h = rejectUncleanPaths(logger, h)
 	h = limitBody(h)
 	h = recoverPanics(logger, h)
 	// Outside recoverPanics, so a panic counts as the 500 it answers; inside assignRequestID, whose
