@@ -14,7 +14,7 @@ const insertAccountSQL = `INSERT INTO accounts (id, name, created) VALUES (?, ?,
 
 // CreateAccount stores an account and its first keys in one transaction.
 func (s *Store) CreateAccount(ctx context.Context, a *casapay.Account, keys []*casapay.APIKey) error {
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return insertAccount(ctx, tx, a, keys) })
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.insertAccount(ctx, tx, a, keys) })
 }
 
 const anyAccountSQL = `SELECT EXISTS (SELECT 1 FROM accounts)`
@@ -27,14 +27,14 @@ func (s *Store) BootstrapAccount(ctx context.Context, a *casapay.Account, keys [
 	// this process, the writer runs one request at a time.
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var exists bool
-		if err := tx.QueryRowContext(ctx, anyAccountSQL).Scan(&exists); err != nil {
+		if err := s.queryRow(ctx, tx, anyAccountSQL).Scan(&exists); err != nil {
 			return fmt.Errorf("check for accounts: %w", interpret(err))
 		}
 		if exists {
 			return nil
 		}
 		created = true
-		return insertAccount(ctx, tx, a, keys)
+		return s.insertAccount(ctx, tx, a, keys)
 	})
 	if err != nil {
 		return false, err
@@ -42,12 +42,12 @@ func (s *Store) BootstrapAccount(ctx context.Context, a *casapay.Account, keys [
 	return created, nil
 }
 
-func insertAccount(ctx context.Context, tx *sql.Tx, a *casapay.Account, keys []*casapay.APIKey) error {
-	if _, err := tx.ExecContext(ctx, insertAccountSQL, a.ID, a.Name, a.Created.Unix()); err != nil {
+func (s *Store) insertAccount(ctx context.Context, tx *sql.Tx, a *casapay.Account, keys []*casapay.APIKey) error {
+	if _, err := s.exec(ctx, tx, insertAccountSQL, a.ID, a.Name, a.Created.Unix()); err != nil {
 		return fmt.Errorf("insert account %s: %w", a.ID, interpret(err))
 	}
 	for _, k := range keys {
-		if err := insertAPIKey(ctx, tx, k); err != nil {
+		if err := s.insertAPIKey(ctx, tx, k); err != nil {
 			return err
 		}
 	}
@@ -60,7 +60,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 // CreateAPIKey stores a key, or returns resource_missing (param "account") if its account does not exist.
 func (s *Store) CreateAPIKey(ctx context.Context, k *casapay.APIKey) error {
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return insertAPIKey(ctx, tx, k) })
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.insertAPIKey(ctx, tx, k) })
 	if errors.Is(err, errMissingParent) {
 		// api_keys has one foreign key, so the missing row is the account.
 		return casapay.NotFound("account", "account", k.AccountID)
@@ -68,13 +68,13 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *casapay.APIKey) error {
 	return err
 }
 
-func insertAPIKey(ctx context.Context, tx *sql.Tx, k *casapay.APIKey) error {
+func (s *Store) insertAPIKey(ctx context.Context, tx *sql.Tx, k *casapay.APIKey) error {
 	var revokedAt *int64
 	if k.RevokedAt != nil {
 		at := k.RevokedAt.Unix()
 		revokedAt = &at
 	}
-	_, err := tx.ExecContext(ctx, insertAPIKeySQL, k.ID, k.AccountID, k.Livemode, k.Hash, k.Last4, k.Created.Unix(), revokedAt)
+	_, err := s.exec(ctx, tx, insertAPIKeySQL, k.ID, k.AccountID, k.Livemode, k.Hash, k.Last4, k.Created.Unix(), revokedAt)
 	if err != nil {
 		return fmt.Errorf("insert api key %s: %w", k.ID, interpret(err))
 	}
@@ -91,17 +91,26 @@ const (
 // ListAPIKeys returns an account's keys, revoked ones included, oldest first, or resource_missing
 // (param "account") if the account does not exist.
 func (s *Store) ListAPIKeys(ctx context.Context, accountID string) ([]*casapay.APIKey, error) {
+	// Both statements are prepared before the read transaction holds a connection (see stmtCache.prepare).
+	accountExists, err := s.reads.prepare(ctx, accountExistsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("check account %s: %w", accountID, err)
+	}
+	listAPIKeys, err := s.reads.prepare(ctx, listAPIKeysSQL)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys of %s: %w", accountID, err)
+	}
 	var keys []*casapay.APIKey
 	// One read transaction, so a key list is never paired with an account check from another moment.
-	err := s.read(ctx, func(tx *sql.Tx) error {
+	err = s.read(ctx, func(tx *sql.Tx) error {
 		var exists bool
-		if err := tx.QueryRowContext(ctx, accountExistsSQL, accountID).Scan(&exists); err != nil {
+		if err := tx.StmtContext(ctx, accountExists).QueryRowContext(ctx, accountID).Scan(&exists); err != nil {
 			return fmt.Errorf("check account %s: %w", accountID, interpret(err))
 		}
 		if !exists {
 			return casapay.NotFound("account", "account", accountID)
 		}
-		rows, err := tx.QueryContext(ctx, listAPIKeysSQL, accountID)
+		rows, err := tx.StmtContext(ctx, listAPIKeys).QueryContext(ctx, accountID)
 		if err != nil {
 			return fmt.Errorf("list api keys of %s: %w", accountID, interpret(err))
 		}
@@ -134,7 +143,7 @@ WHERE account_id = ? AND id = ?`
 // (param "id") if the account has no such key.
 func (s *Store) RevokeAPIKey(ctx context.Context, accountID, keyID string, at time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, revokeAPIKeySQL, at.Unix(), accountID, keyID)
+		res, err := s.exec(ctx, tx, revokeAPIKeySQL, at.Unix(), accountID, keyID)
 		if err != nil {
 			return fmt.Errorf("revoke api key %s: %w", keyID, interpret(err))
 		}
@@ -155,7 +164,11 @@ const findAPIKeySQL = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?
 // error names no key: the store knows only the hash, and the caller words the message with the masked
 // secret it was given.
 func (s *Store) FindAPIKey(ctx context.Context, hash string) (*casapay.APIKey, error) {
-	k, err := scanAPIKey(s.reader.QueryRowContext(ctx, findAPIKeySQL, hash))
+	find, err := s.reads.prepare(ctx, findAPIKeySQL)
+	if err != nil {
+		return nil, fmt.Errorf("find api key: %w", err)
+	}
+	k, err := scanAPIKey(find.QueryRowContext(ctx, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, casapay.NotFound("api key", "key", "…")
 	}

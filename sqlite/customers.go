@@ -26,6 +26,12 @@ const customerRowValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 const insertCustomerSQL = `INSERT INTO customers (` + customerRowColumns + `) VALUES ` + customerRowValues
 
+// insertCustomersSQL returns an INSERT of n customers, n > 0.
+func insertCustomersSQL(n int) string {
+	return `INSERT INTO customers (` + customerRowColumns + `) VALUES ` +
+		strings.Repeat(customerRowValues+`, `, n-1) + customerRowValues
+}
+
 // customerRow returns c's values for customerRowColumns in scope. email_lower is derived here, for every
 // insert, so the email filter never disagrees with email.
 func customerRow(scope casapay.Scope, c *casapay.Customer) ([]any, error) {
@@ -48,7 +54,7 @@ func (s *Store) CreateCustomer(ctx context.Context, scope casapay.Scope, c *casa
 		return nil, fmt.Errorf("insert customer: %w", err)
 	}
 	return s.writeIdempotent(ctx, scope, idem, func(ctx context.Context, tx *sql.Tx) (any, error) {
-		if _, err := tx.ExecContext(ctx, insertCustomerSQL, row...); err != nil {
+		if _, err := s.exec(ctx, tx, insertCustomerSQL, row...); err != nil {
 			return nil, fmt.Errorf("insert customer %s: %w", c.ID, interpret(err))
 		}
 		return c, nil
@@ -85,13 +91,20 @@ func (s *Store) ImportCustomers(ctx context.Context, scope casapay.Scope, cs []*
 			if err := callerCtx.Err(); err != nil {
 				return fmt.Errorf("import customers: %w", err)
 			}
-			query := `INSERT INTO customers (` + customerRowColumns + `) VALUES ` +
-				strings.Repeat(customerRowValues+`, `, len(chunk)-1) + customerRowValues
+			query := insertCustomersSQL(len(chunk))
 			args := make([]any, 0, len(chunk)*len(chunk[0]))
 			for _, row := range chunk {
 				args = append(args, row...)
 			}
-			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			var err error
+			if len(chunk) == importChunk {
+				_, err = s.exec(ctx, tx, query, args...)
+			} else {
+				// The last chunk's length differs from import to import, and the writer cannot prepare a
+				// statement during a batch (see Store.exec), so this one is parsed for this import alone.
+				_, err = tx.ExecContext(ctx, query, args...)
+			}
+			if err != nil {
 				return fmt.Errorf("import customers: %w", interpret(err))
 			}
 		}
@@ -105,7 +118,11 @@ WHERE id = ? AND account_id = ? AND livemode = ?`
 // FindCustomer returns a customer of scope, deleted ones included (with Deleted set), or
 // resource_missing with param "id".
 func (s *Store) FindCustomer(ctx context.Context, scope casapay.Scope, id string) (*casapay.Customer, error) {
-	c, err := scanCustomer(s.reader.QueryRowContext(ctx, findCustomerSQL, id, scope.AccountID, scope.Livemode))
+	find, err := s.reads.prepare(ctx, findCustomerSQL)
+	if err != nil {
+		return nil, fmt.Errorf("find customer %s: %w", id, err)
+	}
+	c, err := scanCustomer(find.QueryRowContext(ctx, id, scope.AccountID, scope.Livemode))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, casapay.NotFound("customer", "id", id)
 	}
@@ -132,7 +149,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 	var c *casapay.Customer
 	replay, err := s.writeIdempotent(ctx, scope, idem, func(ctx context.Context, tx *sql.Tx) (any, error) {
 		var err error
-		c, err = scanCustomer(tx.QueryRowContext(ctx, findLiveCustomerSQL, id, scope.AccountID, scope.Livemode))
+		c, err = scanCustomer(s.queryRow(ctx, tx, findLiveCustomerSQL, id, scope.AccountID, scope.Livemode))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, casapay.NotFound("customer", "id", id)
 		}
@@ -146,7 +163,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err != nil {
 			return nil, fmt.Errorf("update customer %s: %w", id, err)
 		}
-		_, err = tx.ExecContext(ctx, updateCustomerSQL, c.Name, c.Email, lower(c.Email), c.Phone, address,
+		_, err = s.exec(ctx, tx, updateCustomerSQL, c.Name, c.Email, lower(c.Email), c.Phone, address,
 			c.DefaultPaymentMethod, c.Balance, c.Currency, metadata, id, scope.AccountID, scope.Livemode)
 		if err != nil {
 			return nil, fmt.Errorf("update customer %s: %w", id, interpret(err))
@@ -168,7 +185,7 @@ WHERE id = ? AND account_id = ? AND livemode = ? AND NOT deleted`
 // a list cursor.
 func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id string) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, deleteCustomerSQL, id, scope.AccountID, scope.Livemode)
+		res, err := s.exec(ctx, tx, deleteCustomerSQL, id, scope.AccountID, scope.Livemode)
 		if err != nil {
 			return fmt.Errorf("delete customer %s: %w", id, interpret(err))
 		}
@@ -195,27 +212,34 @@ func (s *Store) ListCustomers(ctx context.Context, scope casapay.Scope, f casapa
 	if err != nil {
 		return nil, false, fmt.Errorf("list customers: %w", err)
 	}
+	// Both statements are prepared before the read transaction holds a connection (see stmtCache.prepare).
+	query, args := listQuery(scope, f, limit+1)
+	list, err := s.reads.prepare(ctx, query)
+	if err != nil {
+		return nil, false, fmt.Errorf("list customers: %w", err)
+	}
+	findCursor, err := s.reads.prepare(ctx, findCursorSQL)
+	if err != nil {
+		return nil, false, fmt.Errorf("list customers: %w", err)
+	}
 	page := []*casapay.Customer{} // an empty page is [], not null, once encoded
 	// One read transaction, so the page is read from the same snapshot as the cursor's position.
 	err = s.read(ctx, func(tx *sql.Tx) error {
-		var cursor *int64
+		var cursor int64
 		for _, c := range []struct{ param, id string }{{"starting_after", f.StartingAfter}, {"ending_before", f.EndingBefore}} {
 			if c.id == "" {
 				continue
 			}
-			var created int64
-			err := tx.QueryRowContext(ctx, findCursorSQL, c.id, scope.AccountID, scope.Livemode).Scan(&created)
+			err := tx.StmtContext(ctx, findCursor).QueryRowContext(ctx, c.id, scope.AccountID, scope.Livemode).Scan(&cursor)
 			if errors.Is(err, sql.ErrNoRows) {
 				return casapay.NotFound("customer", c.param, c.id)
 			}
 			if err != nil {
 				return fmt.Errorf("find cursor %s: %w", c.id, interpret(err))
 			}
-			cursor = &created
 		}
 
-		query, args := listQuery(scope, f, cursor, limit+1)
-		rows, err := tx.QueryContext(ctx, query, args...)
+		rows, err := tx.StmtContext(ctx, list).QueryContext(ctx, args(cursor)...)
 		if err != nil {
 			return fmt.Errorf("list customers: %w", interpret(err))
 		}
@@ -244,21 +268,23 @@ func (s *Store) ListCustomers(ctx context.Context, scope casapay.Scope, f casapa
 	return page, hasMore, nil
 }
 
-// listQuery returns the page query for f and its arguments. cursor is the created time of f's cursor
-// customer, nil without one; fetch is how many rows to read.
+// listQuery returns the page query for f and its arguments; fetch is how many rows to read. args takes
+// the created time of f's cursor customer, and ignores it without a cursor: the query's text depends
+// only on which of f's fields are set, never on their values or the cursor's, so it is known, and its
+// statement prepared, before the read transaction that finds the cursor (see Store.ListCustomers).
 //
 // The query walks customers_list, or customers_list_email when filtering by email, from the cursor's
 // (created, id) position: SQLite turns the row-value comparison into a range on the index, so the page
 // costs the same wherever it starts. Pages before the cursor (ending_before) are read in ascending
 // order, the fetch nearest the cursor, and reversed by the caller. The conditions repeat the indexes'
 // WHERE NOT deleted word for word, which is how SQLite knows the partial indexes apply.
-func listQuery(scope casapay.Scope, f casapay.CustomerFilter, cursor *int64, fetch int) (string, []any) {
+func listQuery(scope casapay.Scope, f casapay.CustomerFilter, fetch int) (query string, args func(cursor int64) []any) {
 	var q strings.Builder
 	q.WriteString(`SELECT ` + customerColumns + ` FROM customers WHERE account_id = ? AND livemode = ? AND NOT deleted`)
-	args := []any{scope.AccountID, scope.Livemode}
+	bound := []any{scope.AccountID, scope.Livemode}
 	if f.Email != nil {
 		q.WriteString(` AND email_lower = ?`)
-		args = append(args, strings.ToLower(*f.Email))
+		bound = append(bound, strings.ToLower(*f.Email))
 	}
 	for _, b := range []struct {
 		cond  string
@@ -266,21 +292,27 @@ func listQuery(scope casapay.Scope, f casapay.CustomerFilter, cursor *int64, fet
 	}{{` AND created > ?`, f.Created.Gt}, {` AND created >= ?`, f.Created.Gte}, {` AND created < ?`, f.Created.Lt}, {` AND created <= ?`, f.Created.Lte}} {
 		if b.bound != nil {
 			q.WriteString(b.cond)
-			args = append(args, *b.bound)
+			bound = append(bound, *b.bound)
 		}
 	}
 	order := ` ORDER BY created DESC, id DESC`
+	cursorID := "" // f's cursor customer, if any
 	switch {
 	case f.StartingAfter != "":
 		q.WriteString(` AND (created, id) < (?, ?)`)
-		args = append(args, *cursor, f.StartingAfter)
+		cursorID = f.StartingAfter
 	case f.EndingBefore != "":
 		q.WriteString(` AND (created, id) > (?, ?)`)
-		args = append(args, *cursor, f.EndingBefore)
+		cursorID = f.EndingBefore
 		order = ` ORDER BY created ASC, id ASC`
 	}
 	q.WriteString(order + ` LIMIT ?`)
-	return q.String(), append(args, fetch)
+	return q.String(), func(cursor int64) []any {
+		if cursorID == "" {
+			return slices.Concat(bound, []any{fetch})
+		}
+		return slices.Concat(bound, []any{cursor, cursorID, fetch})
+	}
 }
 
 // encodeCustomer returns c's address (nil when unset) and metadata as the JSON text the columns hold.

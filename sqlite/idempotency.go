@@ -30,7 +30,7 @@ func (s *Store) writeIdempotent(ctx context.Context, scope casapay.Scope, idem *
 	var replay *casapay.Replay
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if idem != nil {
-			r, err := findResponse(ctx, tx, scope, idem)
+			r, err := s.findResponse(ctx, tx, scope, idem)
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ func (s *Store) writeIdempotent(ctx context.Context, scope casapay.Scope, idem *
 		if err != nil {
 			return err
 		}
-		return storeResponse(ctx, tx, scope, idem, r)
+		return s.storeResponse(ctx, tx, scope, idem, r)
 	})
 	if err != nil {
 		return nil, err
@@ -61,13 +61,13 @@ WHERE account_id = ? AND livemode = ? AND key = ? AND created >= ?`
 
 // findResponse returns the response stored for idem's key within the window, nil if there is none, or
 // ErrIdempotencyMismatch if it was stored for a different request.
-func findResponse(ctx context.Context, tx *sql.Tx, scope casapay.Scope, idem *casapay.Idempotency) (*casapay.Replay, error) {
+func (s *Store) findResponse(ctx context.Context, tx *sql.Tx, scope casapay.Scope, idem *casapay.Idempotency) (*casapay.Replay, error) {
 	var (
 		fingerprint string
 		r           casapay.Replay
 	)
 	since := idem.Created.Add(-casapay.IdempotencyWindow).Unix()
-	err := tx.QueryRowContext(ctx, findResponseSQL, scope.AccountID, scope.Livemode, idem.Key, since).
+	err := s.queryRow(ctx, tx, findResponseSQL, scope.AccountID, scope.Livemode, idem.Key, since).
 		Scan(&fingerprint, &r.Status, &r.Body)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -91,8 +91,8 @@ ON CONFLICT (account_id, livemode, key) DO UPDATE SET
 	body = excluded.body,
 	created = excluded.created`
 
-func storeResponse(ctx context.Context, tx *sql.Tx, scope casapay.Scope, idem *casapay.Idempotency, r *casapay.Replay) error {
-	_, err := tx.ExecContext(ctx, storeResponseSQL,
+func (s *Store) storeResponse(ctx context.Context, tx *sql.Tx, scope casapay.Scope, idem *casapay.Idempotency, r *casapay.Replay) error {
+	_, err := s.exec(ctx, tx, storeResponseSQL,
 		scope.AccountID, scope.Livemode, idem.Key, idem.Fingerprint, r.Status, r.Body, idem.Created.Unix())
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", interpret(err))
@@ -106,7 +106,7 @@ const pruneIdempotencyKeysSQL = `DELETE FROM idempotency_keys WHERE created < ?`
 func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, pruneIdempotencyKeysSQL, cutoff.Unix())
+		res, err := s.exec(ctx, tx, pruneIdempotencyKeysSQL, cutoff.Unix())
 		if err != nil {
 			return fmt.Errorf("prune idempotency keys: %w", interpret(err))
 		}

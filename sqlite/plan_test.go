@@ -37,8 +37,8 @@ func TestListUsesIndex(t *testing.T) {
 		{"email ending_before", casapay.CustomerFilter{Email: &email, EndingBefore: "cus_1"}, "customers_list_email", "(created,id)>(?,?)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			query, args := listQuery(scope, tt.f, &cursor, 11)
-			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+			query, args := listQuery(scope, tt.f, 11)
+			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args(cursor)...)
 			if err != nil {
 				t.Fatalf("explain: %v", err)
 			}

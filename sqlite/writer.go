@@ -192,7 +192,7 @@ func (s *Store) commit(batch []*request) {
 		}
 		ran++
 		var fatal error
-		errs[i], fatal = runRequest(tx, r)
+		errs[i], fatal = s.runRequest(tx, r)
 		if fatal != nil {
 			// The transaction is in an unknown state, or SQLite already rolled it back (it does so on
 			// some errors, such as a full disk): nothing in it may be committed.
@@ -233,24 +233,24 @@ func (s *Store) commit(batch []*request) {
 // runRequest runs r's fn inside a savepoint of tx. err is the request's own failure, after which tx is
 // as it was before the request; fatal is a failure of the savepoint itself, after which tx must not be
 // committed.
-func runRequest(tx *sql.Tx, r *request) (err, fatal error) {
+func (s *Store) runRequest(tx *sql.Tx, r *request) (err, fatal error) {
 	ctx := context.WithoutCancel(r.ctx) // see write
-	if _, err := tx.ExecContext(ctx, savepointSQL); err != nil {
+	if _, err := s.exec(ctx, tx, savepointSQL); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", interpret(err))
 	}
 	if err := call(ctx, tx, r.fn); err != nil {
 		// ROLLBACK TO undoes the request's writes and keeps the savepoint open; RELEASE then ends it. If
 		// SQLite rolled back the whole transaction because of the error, the savepoint is gone and
 		// ROLLBACK TO fails, which is how the batch learns it.
-		if _, rerr := tx.ExecContext(ctx, rollbackSavepointSQL); rerr != nil {
+		if _, rerr := s.exec(ctx, tx, rollbackSavepointSQL); rerr != nil {
 			return err, fmt.Errorf("roll back to savepoint: %w", interpret(rerr))
 		}
-		if _, rerr := tx.ExecContext(ctx, releaseSavepointSQL); rerr != nil {
+		if _, rerr := s.exec(ctx, tx, releaseSavepointSQL); rerr != nil {
 			return err, fmt.Errorf("release savepoint: %w", interpret(rerr))
 		}
 		return err, nil
 	}
-	if _, err := tx.ExecContext(ctx, releaseSavepointSQL); err != nil {
+	if _, err := s.exec(ctx, tx, releaseSavepointSQL); err != nil {
 		return nil, fmt.Errorf("release savepoint: %w", interpret(err))
 	}
 	return nil, nil
@@ -266,3 +266,46 @@ func call(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, tx *sql.
 	}()
 	return fn(ctx, tx)
 }
+
+// writeStatements are the statements that write requests run on the writer, all prepared by Open (see
+// Store.exec). A statement missing here fails every request that runs it.
+var writeStatements = []string{
+	savepointSQL, releaseSavepointSQL, rollbackSavepointSQL,
+	insertAccountSQL, anyAccountSQL, insertAPIKeySQL, revokeAPIKeySQL,
+	insertCustomerSQL, insertCustomersSQL(importChunk), findLiveCustomerSQL, updateCustomerSQL, deleteCustomerSQL,
+	findResponseSQL, storeResponseSQL, pruneIdempotencyKeysSQL,
+}
+
+// exec runs query, one of writeStatements, in tx, the batch's transaction, on the statement Open
+// prepared for it. A statement cannot be prepared on the writer during a batch: the transaction holds
+// the writer's only connection, and preparing would wait for it forever.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := s.writeStmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// queryRow runs query, one of writeStatements, in tx, as exec does, and returns its first row.
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) scanner {
+	st, err := s.writeStmt(ctx, tx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// writeStmt returns tx's handle on the writer's prepared statement for query.
+func (s *Store) writeStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, ok := s.writes.lookup(query)
+	if !ok {
+		return nil, fmt.Errorf("write statement not prepared by Open (add it to writeStatements): %.60s", query)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// errRow is a row that fails to scan with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
