@@ -430,7 +430,14 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 			client := newKeepAliveClient(t)
 			var acked []created // every create answered 200 so far
 			p := startServeProcess(t, dsn)
-			for cycle := 1; cycle <= cycles; cycle++ {
+			// A kill counts only if it interrupted at least one create: with 16 clients one nearly always
+			// does, but a kill can fall between an answer and the next request. Such a cycle is still
+			// verified, and another one is run in its place, up to three times as many in all.
+			for cycle, landed := 1, 0; landed < cycles; cycle++ {
+				if cycle > 3*cycles {
+					t.Errorf("only %d of %d kills landed while creates were in flight", landed, cycle-1)
+					return
+				}
 				// Kill at a different point of the load each time, so as not to land at the same phase
 				// of a batch every cycle.
 				killAfter := 200 + rand.N(400)
@@ -438,8 +445,10 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 				if t.Failed() {
 					return
 				}
-				if load.interrupted == 0 {
-					t.Errorf("cycle %d: the kill interrupted no request; it must land while creates are in flight", cycle)
+				if load.interrupted > 0 {
+					landed++
+				} else {
+					t.Logf("cycle %d: the kill interrupted no request; it does not count", cycle)
 				}
 				acked = append(acked, load.acked...)
 
