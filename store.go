@@ -18,6 +18,18 @@ type Idempotency struct {
 	Created     time.Time
 }
 
+// Since returns the oldest creation time a stored response may have and still answer idem's key.
+func (idem *Idempotency) Since() time.Time { return idem.Created.Add(-IdempotencyWindow) }
+
+// Match decides what a request under idem gets from the response stored for its key, which was stored
+// for the request whose fingerprint is given: that response to replay, or ErrIdempotencyMismatch.
+func (idem *Idempotency) Match(fingerprint string, stored *Replay) (*Replay, error) {
+	if fingerprint != idem.Fingerprint {
+		return nil, ErrIdempotencyMismatch(idem.Key)
+	}
+	return stored, nil
+}
+
 // Replay is a stored response, answered again for a retry with the same key and the same request.
 // Body is the JSON the first request answered with.
 type Replay struct {

@@ -72,15 +72,14 @@ func idempotent[T any](ctx context.Context, s *Store, scope casapay.Scope, idem 
 		var fingerprint string
 		var replay casapay.Replay
 		err := tx.QueryRow(ctx, findIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key,
-			idem.Created.Add(-casapay.IdempotencyWindow)).Scan(&fingerprint, &replay.Status, &replay.Body)
+			idem.Since()).Scan(&fingerprint, &replay.Status, &replay.Body)
 		switch err := interpret(err); {
 		case errors.Is(err, errNoRows):
 		case err != nil:
 			return zero, nil, fmt.Errorf("find idempotency key: %w", err)
-		case fingerprint != idem.Fingerprint:
-			return zero, nil, casapay.ErrIdempotencyMismatch(idem.Key)
 		default:
-			return zero, &replay, nil
+			r, err := idem.Match(fingerprint, &replay)
+			return zero, r, err
 		}
 	}
 

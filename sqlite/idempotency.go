@@ -66,7 +66,7 @@ func (s *Store) findResponse(ctx context.Context, tx *sql.Tx, scope casapay.Scop
 		fingerprint string
 		r           casapay.Replay
 	)
-	since := idem.Created.Add(-casapay.IdempotencyWindow).Unix()
+	since := idem.Since().Unix()
 	err := s.queryRow(ctx, tx, findResponseSQL, scope.AccountID, scope.Livemode, idem.Key, since).
 		Scan(&fingerprint, &r.Status, &r.Body)
 	switch {
@@ -74,10 +74,8 @@ func (s *Store) findResponse(ctx context.Context, tx *sql.Tx, scope casapay.Scop
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("find idempotency key: %w", interpret(err))
-	case fingerprint != idem.Fingerprint:
-		return nil, casapay.ErrIdempotencyMismatch(idem.Key)
 	}
-	return &r, nil
+	return idem.Match(fingerprint, &r)
 }
 
 // storeResponseSQL inserts a response. A row for the key can only be there if it expired (findResponse
