@@ -16,12 +16,8 @@ func handleCustomerCreate(logger *slog.Logger, store casapay.Store, now func() t
 			writeError(w, r, logger, err)
 			return
 		}
-		idem, err := idempotencyFrom(r, p, now)
+		idem, err := prepareWrite(r, p, now)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		if err := checkPaymentMethod("payment_method", p.PaymentMethod); err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
@@ -41,37 +37,37 @@ func handleCustomerRetrieve(logger *slog.Logger, store casapay.Store) http.Handl
 			writeError(w, r, logger, err)
 			return
 		}
-		c, err := findCustomer(r, store)
+		id, err := customerID(r)
 		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
-		if c.Deleted {
+		c, err := store.FindCustomer(r.Context(), scopeFrom(r.Context()), id)
+		switch {
+		case err != nil:
+			writeError(w, r, logger, err)
+		case c.Deleted:
 			encode(w, http.StatusOK, c.Stub())
-			return
+		default:
+			encode(w, http.StatusOK, c)
 		}
-		encode(w, http.StatusOK, c)
 	})
 }
 
 func handleCustomerUpdate(logger *slog.Logger, store casapay.Store, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
 		p, err := decodeCustomerUpdate(r)
 		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
-		idem, err := idempotencyFrom(r, p, now)
+		idem, err := prepareWrite(r, p, now)
 		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
-		if !casapay.ValidID("cus", id) {
-			writeError(w, r, logger, casapay.NotFound("customer", "id", id))
-			return
-		}
-		if err := checkPaymentMethod("default_payment_method", p.DefaultPaymentMethod); err != nil {
+		id, err := customerID(r)
+		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
@@ -82,13 +78,13 @@ func handleCustomerUpdate(logger *slog.Logger, store casapay.Store, now func() t
 
 func handleCustomerDelete(logger *slog.Logger, store casapay.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
 		if err := decodeCustomerDelete(r); err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
-		if !casapay.ValidID("cus", id) {
-			writeError(w, r, logger, casapay.NotFound("customer", "id", id))
+		id, err := customerID(r)
+		if err != nil {
+			writeError(w, r, logger, err)
 			return
 		}
 		if err := store.DeleteCustomer(r.Context(), scopeFrom(r.Context()), id); err != nil {
@@ -130,21 +126,32 @@ func writeCustomer(w http.ResponseWriter, r *http.Request, logger *slog.Logger, 
 	}
 }
 
-// findCustomer finds the customer named by the path. A malformed ID answers as a missing customer
-// without a query.
-func findCustomer(r *http.Request, store casapay.Store) (*casapay.Customer, error) {
+// customerID returns the customer ID in the path. A malformed ID answers as a missing customer, with
+// no query.
+func customerID(r *http.Request) (string, error) {
 	id := r.PathValue("id")
 	if !casapay.ValidID("cus", id) {
-		return nil, casapay.NotFound("customer", "id", id)
+		return "", casapay.NotFound("customer", "id", id)
 	}
-	return store.FindCustomer(r.Context(), scopeFrom(r.Context()), id)
+	return id, nil
 }
 
-// checkPaymentMethod answers for a payment method parameter. CasaPay has no payment methods yet, so any
-// ID names a missing one; "" (unset) is always fine.
-func checkPaymentMethod(param string, id *string) error {
-	if id == nil || *id == "" {
-		return nil
+// prepareWrite does what a create and an update share once their parameters are decoded: it reads the
+// request's idempotency key and checks the payment method the parameters name. CasaPay has no payment
+// methods yet, so any ID names a missing one; "" (unset) is always fine. Each decoder accepts only one
+// of the two payment method parameters, so the other is nil here.
+func prepareWrite(r *http.Request, p *casapay.CustomerParams, now func() time.Time) (*casapay.Idempotency, error) {
+	idem, err := idempotencyFrom(r, p, now)
+	if err != nil {
+		return nil, err
 	}
-	return casapay.NotFound("PaymentMethod", param, *id)
+	for _, pm := range []struct {
+		param string
+		id    *string
+	}{{"payment_method", p.PaymentMethod}, {"default_payment_method", p.DefaultPaymentMethod}} {
+		if pm.id != nil && *pm.id != "" {
+			return nil, casapay.NotFound("PaymentMethod", pm.param, *pm.id)
+		}
+	}
+	return idem, nil
 }
