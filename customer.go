@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/mail"
 	"strings"
 	"time"
@@ -47,16 +48,30 @@ type Customer struct {
 	Deleted bool `json:"-"`
 }
 
-// MarshalJSON writes the customer object, with object and an empty metadata filled in whatever the
+// customerWire is Customer without its methods, so marshalling it does not recurse.
+type customerWire Customer
+
+// wire returns c as the customer object holds it: object and an empty metadata filled in whatever the
 // struct holds, so no code path can emit a customer that breaks the contract.
-func (c Customer) MarshalJSON() ([]byte, error) {
-	type wire Customer // wire has no methods, so this does not recurse
-	w := wire(c)
+func (c Customer) wire() customerWire {
+	w := customerWire(c)
 	w.Object = "customer"
 	if w.Metadata == nil {
 		w.Metadata = map[string]string{}
 	}
-	return json.Marshal(w)
+	return w
+}
+
+// MarshalJSON writes the customer object.
+func (c Customer) MarshalJSON() ([]byte, error) { return json.Marshal(c.wire()) }
+
+// DeletedJSON returns the customer object of c with "deleted": true after its other fields: how the
+// customer.deleted event shows the customer as it was when deleted.
+func (c Customer) DeletedJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		customerWire
+		Deleted bool `json:"deleted"`
+	}{c.wire(), true})
 }
 
 // DeletedCustomer is what delete answers, and what retrieve answers for a deleted customer.
@@ -289,12 +304,51 @@ const (
 // It fails for a limit outside 1 to MaxListLimit, or for both cursors at once: the HTTP layer rejects
 // those with a parameter error before a store sees them, so here they are a caller's bug.
 func (f CustomerFilter) PageSize() (int, error) {
-	limit := cmp.Or(f.Limit, DefaultListLimit)
-	if limit < 1 || limit > MaxListLimit {
-		return 0, fmt.Errorf("list limit %d outside 1 to %d", f.Limit, MaxListLimit)
+	return pageSize(f.Limit, f.StartingAfter, f.EndingBefore)
+}
+
+// pageSize is PageSize for any list: limit, or DefaultListLimit when limit is zero.
+func pageSize(limit int, startingAfter, endingBefore string) (int, error) {
+	n := cmp.Or(limit, DefaultListLimit)
+	if n < 1 || n > MaxListLimit {
+		return 0, fmt.Errorf("list limit %d outside 1 to %d", limit, MaxListLimit)
 	}
-	if f.StartingAfter != "" && f.EndingBefore != "" {
+	if startingAfter != "" && endingBefore != "" {
 		return 0, errors.New("list with both starting_after and ending_before")
 	}
-	return limit, nil
+	return n, nil
+}
+
+// Inclusive returns r's bounds as an inclusive range, Gt and Lt folded into Gte and Lte (created > t is
+// created >= t+1 on whole seconds): nil where r is open. empty is true when no time can match.
+func (r TimeRange) Inclusive() (gte, lte *int64, empty bool) {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if r.Gte != nil {
+		lo = max(lo, *r.Gte)
+	}
+	if r.Gt != nil {
+		if *r.Gt == math.MaxInt64 {
+			return nil, nil, true
+		}
+		lo = max(lo, *r.Gt+1)
+	}
+	if r.Lte != nil {
+		hi = min(hi, *r.Lte)
+	}
+	if r.Lt != nil {
+		if *r.Lt == math.MinInt64 {
+			return nil, nil, true
+		}
+		hi = min(hi, *r.Lt-1)
+	}
+	if lo > hi {
+		return nil, nil, true
+	}
+	if r.Gte != nil || r.Gt != nil {
+		gte = &lo
+	}
+	if r.Lte != nil || r.Lt != nil {
+		lte = &hi
+	}
+	return gte, lte, false
 }

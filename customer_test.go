@@ -706,49 +706,6 @@ func TestDeletedCustomerJSON(t *testing.T) {
 	}
 }
 
-func TestNewReplay(t *testing.T) {
-	c := testCustomer()
-	customerJSON, err := json.Marshal(c)
-	if err != nil {
-		t.Fatalf("json.Marshal(customer) = %v", err)
-	}
-	tests := []struct {
-		name   string
-		status int
-		v      any
-		want   *Replay
-	}{
-		{name: "customer", status: 200, v: c, want: &Replay{Status: 200, Body: customerJSON}},
-		{name: "deleted customer", status: 200, v: c.Stub(),
-			want: &Replay{Status: 200, Body: []byte(`{"id":"cus_0123456789abcdefghijABCD","object":"customer","deleted":true}`)}},
-		{name: "error", status: 400, v: map[string]*Error{"error": InvalidParam(CodeParameterMissing, "id", "Missing id.")},
-			want: &Replay{Status: 400, Body: []byte(`{"error":{"type":"invalid_request_error","code":"parameter_missing","param":"id","message":"Missing id."}}`)}},
-		{name: "null", status: 204, v: nil, want: &Replay{Status: 204, Body: []byte("null")}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := NewReplay(tt.status, tt.v)
-			if err != nil {
-				t.Fatalf("NewReplay() = %v, want nil", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("NewReplay() mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
-
-	t.Run("unencodable", func(t *testing.T) {
-		got, err := NewReplay(200, map[string]any{"ch": make(chan int)})
-		var typeErr *json.UnsupportedTypeError
-		if !errors.As(err, &typeErr) {
-			t.Errorf("NewReplay(chan) error = %v, want a wrapped *json.UnsupportedTypeError", err)
-		}
-		if got != nil {
-			t.Errorf("NewReplay(chan) = %+v, want nil", got)
-		}
-	})
-}
-
 func TestIsNotFound(t *testing.T) {
 	notFound := NotFound("customer", "id", "cus_1")
 	tests := []struct {

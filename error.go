@@ -27,12 +27,14 @@ const (
 
 // Error is an error a client may see. Its JSON fields are Stripe's error object, so SDKs decode it unchanged.
 // Status is the HTTP status it answers with; zero means the default for its Type (400, or 500 for api_error).
+// RetryAfter, when set, is how many seconds the client should wait before retrying (a Retry-After header).
 type Error struct {
-	Type    string `json:"type"`
-	Code    string `json:"code,omitempty"`
-	Param   string `json:"param,omitempty"`
-	Message string `json:"message"`
-	Status  int    `json:"-"`
+	Type       string `json:"type"`
+	Code       string `json:"code,omitempty"`
+	Param      string `json:"param,omitempty"`
+	Message    string `json:"message"`
+	Status     int    `json:"-"`
+	RetryAfter int    `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Type + ": " + e.Message }

@@ -2,8 +2,6 @@ package casapay
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 )
 
@@ -22,35 +20,52 @@ type Idempotency struct {
 func (idem *Idempotency) Since() time.Time { return idem.Created.Add(-IdempotencyWindow) }
 
 // Match decides what a request under idem gets from the response stored for its key, which was stored
-// for the request whose fingerprint is given: that response to replay, or ErrIdempotencyMismatch.
-func (idem *Idempotency) Match(fingerprint string, stored *Replay) (*Replay, error) {
+// for the request whose fingerprint is given: that response, marked replayed, or ErrIdempotencyMismatch.
+func (idem *Idempotency) Match(fingerprint string, stored *Response) (*Response, error) {
 	if fingerprint != idem.Fingerprint {
 		return nil, ErrIdempotencyMismatch(idem.Key)
 	}
-	return stored, nil
+	replay := *stored
+	replay.Replayed = true
+	return &replay, nil
 }
 
-// Replay is a stored response, answered again for a retry with the same key and the same request.
-// Body is the JSON the first request answered with.
-type Replay struct {
-	Status int
-	Body   []byte
+// Request is what a write knows of the API request that asked for it. ID (req_…) and Idempotency (nil
+// without an Idempotency-Key) become the request field of the event the write records; Time stamps
+// that event. Writes no API request made, such as imports, pass the zero Request: their events carry
+// no request, and are stamped with the time they are written.
+type Request struct {
+	ID          string
+	Time        time.Time
+	Idempotency *Idempotency
 }
 
-// Store is CasaPay's storage: one contract, implemented by the sqlite and postgres packages and checked
-// by storetest.Exercise. Methods are safe for concurrent use. Errors a client may see are *Error values;
-// any other error is an outage.
-//
-// Every customer method takes the caller's Scope and sees only that account's objects in that mode:
-// another scope's object is reported exactly as a missing one.
-//
-// The write methods that take an *Idempotency (nil when the request had no key) store the response in
-// the same transaction as the write, scoped to the Scope and the key. When a response for the key is
-// already stored within IdempotencyWindow, they write nothing and return it as a *Replay if the
-// fingerprint matches, or ErrIdempotencyMismatch if it does not. A store that can see a concurrent
-// request with the same key still in flight returns ErrIdempotencyInFlight; a store that serialises
-// writes instead lets the later request wait and then replays the first one's response.
+// Response is a write's answer as the API sends it: its HTTP status and its JSON body, marshalled once,
+// inside the write's transaction, for the answer, the stored idempotent response and the event alike.
+// Replayed is true when the write did nothing and Body is the response stored for its idempotency key.
+type Response struct {
+	Status   int
+	Body     []byte
+	Replayed bool
+}
+
+// Store is CasaPay's storage: the contract the sqlite and postgres packages implement, each through
+// storage.Store, and storetest.Exercise checks. It is the union of one small interface per resource.
+// Methods are safe for concurrent use. Errors a client may see are *Error values; any other error is an
+// outage.
 type Store interface {
+	AccountStore
+	CustomerStore
+	EventStore
+	Pruner
+
+	// Close releases the store's connections. No method may be called after it.
+	Close() error
+}
+
+// AccountStore keeps accounts and their API keys. Its methods are the administration's and the
+// authentication's: they take no Scope, because they are what a Scope is made from.
+type AccountStore interface {
 	// CreateAccount stores an account and its first keys in one transaction.
 	CreateAccount(ctx context.Context, a *Account, keys []*APIKey) error
 
@@ -72,22 +87,39 @@ type Store interface {
 
 	// FindAPIKey returns the key stored under hash, revoked or not, or resource_missing.
 	FindAPIKey(ctx context.Context, hash string) (*APIKey, error)
+}
 
-	// CreateCustomer stores c, which NewCustomer built, unless idem replays (see Store).
-	CreateCustomer(ctx context.Context, scope Scope, c *Customer, idem *Idempotency) (*Replay, error)
+// CustomerStore keeps customers.
+//
+// Every method takes the caller's Scope and sees only that account's objects in that mode: another
+// scope's object is reported exactly as a missing one.
+//
+// Every write records its event (customer.created, customer.updated, customer.deleted) in the same
+// transaction as the change, so both are stored or neither is, and stores its response under
+// req.Idempotency (when set) in that transaction too. When a response for the key is already stored
+// within IdempotencyWindow, a write changes and records nothing and answers that response, Replayed, if
+// the fingerprint matches, or ErrIdempotencyMismatch if it does not. A store that can see a concurrent
+// request with the same key still in flight returns ErrIdempotencyInFlight; a store that serialises
+// writes instead lets the later request wait and then replays the first one's response. A write that
+// fails stores nothing under the key, so a retry runs afresh.
+type CustomerStore interface {
+	// CreateCustomer stores c, which NewCustomer built. It returns resource_missing (param
+	// "payment_method") if c names a payment method the scope does not have.
+	CreateCustomer(ctx context.Context, scope Scope, c *Customer, req Request) (*Response, error)
 
 	// FindCustomer returns a customer, deleted ones included (with Deleted set), or resource_missing
 	// with param "id".
 	FindCustomer(ctx context.Context, scope Scope, id string) (*Customer, error)
 
-	// UpdateCustomer applies p (see Customer.Apply) to a customer in one transaction and returns the
-	// result, unless idem replays (see Store). It returns resource_missing with param "id" for a missing
-	// or deleted customer, and Apply's error if the result would be invalid; neither is stored under idem.
-	UpdateCustomer(ctx context.Context, scope Scope, id string, p *CustomerParams, idem *Idempotency) (*Customer, *Replay, error)
+	// UpdateCustomer applies p (see Customer.Apply) to a customer and returns the result, nil when the
+	// response is replayed. It returns resource_missing with param "id" for a missing or deleted customer,
+	// resource_missing with param "default_payment_method" for a payment method the scope does not have,
+	// and Apply's error if the result would be invalid. An update that changes nothing records no event.
+	UpdateCustomer(ctx context.Context, scope Scope, id string, p *CustomerParams, req Request) (*Customer, *Response, error)
 
-	// DeleteCustomer marks a customer deleted. It returns resource_missing with param "id" for a missing
-	// or already deleted customer.
-	DeleteCustomer(ctx context.Context, scope Scope, id string) error
+	// DeleteCustomer marks a customer deleted and answers its deleted stub. It returns resource_missing
+	// with param "id" for a missing or already deleted customer.
+	DeleteCustomer(ctx context.Context, scope Scope, id string, req Request) (*Response, error)
 
 	// ListCustomers returns a page of the scope's customers that are not deleted, newest first (by created,
 	// then by ID), and whether more match beyond the page in the direction of travel. A cursor that names
@@ -95,24 +127,27 @@ type Store interface {
 	// The cost of a page does not depend on its position in the list.
 	ListCustomers(ctx context.Context, scope Scope, f CustomerFilter) (page []*Customer, hasMore bool, err error)
 
-	// ImportCustomers stores customers that NewCustomer built, all in scope, in as few transactions as
-	// the store likes; it takes no idempotency key. It is for bulk loads, such as a merchant's existing
+	// ImportCustomers stores customers that NewCustomer built, all in scope, in one transaction; it takes
+	// no idempotency key and records no events. It is for bulk loads, such as a merchant's existing
 	// tenants or a benchmark's seed, and fails on an ID that already exists.
 	ImportCustomers(ctx context.Context, scope Scope, cs []*Customer) error
-
-	// PruneIdempotencyKeys deletes stored responses created before cutoff and returns how many it deleted.
-	PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
-
-	// Close releases the store's connections. No method may be called after it.
-	Close() error
 }
 
-// NewReplay returns the stored form of a response: its status and v's JSON. Stores call it inside the
-// write's transaction, so what a retry replays is exactly what the first request answered.
-func NewReplay(status int, v any) (*Replay, error) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode stored response: %w", err)
-	}
-	return &Replay{Status: status, Body: body}, nil
+// EventStore reads the events that writes record. Events are written only by the writes themselves.
+type EventStore interface {
+	// FindEvent returns an event of the scope, or resource_missing with param "id".
+	FindEvent(ctx context.Context, scope Scope, id string) (*Event, error)
+
+	// ListEvents returns a page of the scope's events, newest first, as ListCustomers pages customers.
+	ListEvents(ctx context.Context, scope Scope, f EventFilter) (page []*Event, hasMore bool, err error)
+}
+
+// Pruner deletes what has outlived its use. Each call deletes in bounded chunks, one transaction each,
+// so other writes go on between them, and returns how many rows it deleted in all.
+type Pruner interface {
+	// PruneIdempotencyKeys deletes stored responses created before cutoff.
+	PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error)
+
+	// PruneEvents deletes events created before cutoff.
+	PruneEvents(ctx context.Context, cutoff time.Time) (int64, error)
 }

@@ -8,11 +8,14 @@ import (
 
 func TestIdempotencyMatch(t *testing.T) {
 	idem := &Idempotency{Key: "k1", Fingerprint: "f1", Created: time.Unix(1706140800, 0)}
-	stored := &Replay{Status: 200, Body: []byte(`{"id":"cus_1"}`)}
+	stored := &Response{Status: 201, Body: []byte(`{"id":"cus_1"}`)}
 
 	got, err := idem.Match("f1", stored)
-	if err != nil || got != stored {
-		t.Errorf("Match(same fingerprint) = %v, %v; want the stored response", got, err)
+	if err != nil || got == nil || got.Status != 201 || string(got.Body) != string(stored.Body) || !got.Replayed {
+		t.Errorf("Match(same fingerprint) = %+v, %v; want the stored response, replayed", got, err)
+	}
+	if stored.Replayed {
+		t.Error("Match marked the stored response itself replayed; want a copy")
 	}
 	got, err = idem.Match("f2", stored)
 	var e *Error

@@ -19,7 +19,7 @@ func scopeFrom(ctx context.Context) casapay.Scope {
 // requireKey authenticates the request's secret key and puts its Scope in the context. A missing,
 // unknown or revoked key gets 401 before next runs; the key is looked up on every request, so a revoked
 // key stops working at once in every process.
-func requireKey(logger *slog.Logger, store casapay.Store, next http.Handler) http.Handler {
+func requireKey(logger *slog.Logger, keys casapay.AccountStore, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secret, err := secretFrom(r.Header.Get("Authorization"))
 		if err != nil {
@@ -31,7 +31,7 @@ func requireKey(logger *slog.Logger, store casapay.Store, next http.Handler) htt
 			writeError(w, r, logger, invalid)
 			return
 		}
-		key, err := store.FindAPIKey(r.Context(), casapay.HashAPIKey(secret))
+		key, err := keys.FindAPIKey(r.Context(), casapay.HashAPIKey(secret))
 		switch {
 		case casapay.IsNotFound(err):
 			writeError(w, r, logger, invalid)

@@ -532,7 +532,10 @@ func decodeCustomerRetrieve(r *http.Request) (expand []string, err error) {
 }
 
 // decodeCustomerDelete checks that DELETE /v1/customers/{id} has no parameters.
-func decodeCustomerDelete(r *http.Request) error {
+func decodeCustomerDelete(r *http.Request) error { return decodeNoParams(r) }
+
+// decodeNoParams checks that a request has no parameters.
+func decodeNoParams(r *http.Request) error {
 	root, err := decodeParamTree(r)
 	if err != nil {
 		return err
@@ -559,9 +562,9 @@ func decodeCustomerList(r *http.Request) (*casapay.CustomerFilter, []string, err
 		case "limit":
 			err = bindLimit(n, key, &f.Limit)
 		case "starting_after":
-			f.StartingAfter, err = bindCursor(n, key)
+			f.StartingAfter, err = bindCursor(n, key, "cus", "customer")
 		case "ending_before":
-			f.EndingBefore, err = bindCursor(n, key)
+			f.EndingBefore, err = bindCursor(n, key, "cus", "customer")
 		case "email":
 			var email *string
 			if email, err = bindString(n, key); err == nil && *email != "" {
@@ -578,9 +581,8 @@ func decodeCustomerList(r *http.Request) (*casapay.CustomerFilter, []string, err
 			return nil, nil, err
 		}
 	}
-	if f.StartingAfter != "" && f.EndingBefore != "" {
-		return nil, nil, casapay.InvalidParam(casapay.CodeParametersExclusive, "ending_before",
-			"You may only specify one of these parameters: starting_after, ending_before.")
+	if err := checkCursors(f.StartingAfter, f.EndingBefore); err != nil {
+		return nil, nil, err
 	}
 	return f, expand, nil
 }
@@ -735,18 +737,27 @@ func bindLimit(n *paramNode, param string, limit *int) error {
 	return nil
 }
 
-// bindCursor reads starting_after or ending_before, which must look like a customer ID. The value is
-// not echoed: ValidID failing means it may be anything.
-func bindCursor(n *paramNode, param string) (string, error) {
+// bindCursor reads starting_after or ending_before, which must look like an ID with prefix, of an
+// object of the kind noun. The value is not echoed: ValidID failing means it may be anything.
+func bindCursor(n *paramNode, param, prefix, noun string) (string, error) {
 	s, err := bindString(n, param)
 	if err != nil {
 		return "", err
 	}
-	if *s != "" && !casapay.ValidID("cus", *s) {
+	if *s != "" && !casapay.ValidID(prefix, *s) {
 		return "", casapay.InvalidParam(casapay.CodeParameterInvalidString, param,
-			"Invalid %s: it must be a customer ID, such as cus_123.", param)
+			"Invalid %s: it must be a %s ID, such as %s_123.", param, noun, prefix)
 	}
 	return *s, nil
+}
+
+// checkCursors rejects a list given both cursors.
+func checkCursors(startingAfter, endingBefore string) error {
+	if startingAfter != "" && endingBefore != "" {
+		return casapay.InvalidParam(casapay.CodeParametersExclusive, "ending_before",
+			"You may only specify one of these parameters: starting_after, ending_before.")
+	}
+	return nil
 }
 
 // bindTimeRange reads created=unix (exactly that second) or created[gt|gte|lt|lte]=unix.

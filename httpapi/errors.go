@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/casapay/casapay"
 )
@@ -24,6 +25,9 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 			logger.ErrorContext(r.Context(), "request failed", "request_id", requestIDFrom(r.Context()), "err", err)
 		}
 		e = internalError
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	encode(w, statusFor(e), map[string]*casapay.Error{"error": e})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -14,10 +15,22 @@ import (
 // MaxIdempotencyKeyLength is the longest Idempotency-Key CasaPay accepts, as Stripe.
 const MaxIdempotencyKeyLength = 255
 
+// writeRequest returns what a write learns of its request: its ID, the time it arrived (now, once,
+// for the object's created time and the event's alike), and its idempotency key with the fingerprint
+// of params.
+func writeRequest(r *http.Request, params any, now func() time.Time) (casapay.Request, error) {
+	at := now()
+	idem, err := idempotencyFrom(r, params, at)
+	if err != nil {
+		return casapay.Request{}, err
+	}
+	return casapay.Request{ID: requestIDFrom(r.Context()), Time: at, Idempotency: idem}, nil
+}
+
 // idempotencyFrom reads the Idempotency-Key header of a write. It returns nil when there is none. The
 // fingerprint hashes the method, the path and the decoded parameters, so the same request sent as a
 // form or as JSON, or with its keys in another order, is the same request.
-func idempotencyFrom(r *http.Request, params any, now func() time.Time) (*casapay.Idempotency, error) {
+func idempotencyFrom(r *http.Request, params any, at time.Time) (*casapay.Idempotency, error) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		return nil, nil
@@ -35,11 +48,40 @@ func idempotencyFrom(r *http.Request, params any, now func() time.Time) (*casapa
 	h := sha256.New()
 	fmt.Fprintf(h, "%s %s\n", r.Method, r.URL.Path)
 	h.Write(canonical)
-	return &casapay.Idempotency{Key: key, Fingerprint: hex.EncodeToString(h.Sum(nil)), Created: now()}, nil
+	return &casapay.Idempotency{Key: key, Fingerprint: hex.EncodeToString(h.Sum(nil)), Created: at}, nil
 }
 
-// writeReplay answers with a stored response.
-func writeReplay(w http.ResponseWriter, replay *casapay.Replay) {
-	w.Header().Set("Idempotent-Replayed", "true")
-	encode(w, replay.Status, json.RawMessage(replay.Body))
+// writeResponse answers a write: its error, or the response it stored, marked Idempotent-Replayed when
+// it is a stored one answered again.
+func writeResponse(w http.ResponseWriter, r *http.Request, logger *slog.Logger, resp *casapay.Response, err error) {
+	if err != nil {
+		writeError(w, r, logger, err)
+		return
+	}
+	if resp.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	encode(w, resp.Status, json.RawMessage(resp.Body))
+}
+
+// echoIdempotencyKey answers every POST that carries an Idempotency-Key with the same header, as Stripe
+// does; SDKs read it back (the official Python library among them). A key too long to be accepted is
+// not echoed.
+func echoIdempotencyKey(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if key := r.Header.Get("Idempotency-Key"); r.Method == http.MethodPost && key != "" && len(key) <= MaxIdempotencyKeyLength {
+			w.Header().Set("Idempotency-Key", key)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pathID returns the ID in the path, which must have the given prefix. A malformed ID answers as a
+// missing object of the kind named, with no query.
+func pathID(r *http.Request, prefix, kind string) (string, error) {
+	id := r.PathValue("id")
+	if !casapay.ValidID(prefix, id) {
+		return "", casapay.NotFound(kind, "id", id)
+	}
+	return id, nil
 }

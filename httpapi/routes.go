@@ -23,7 +23,10 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	mux.Handle("GET /v1/customers", auth(handleCustomerList(logger, store)))
 	mux.Handle("GET /v1/customers/{id}", auth(handleCustomerRetrieve(logger, store)))
 	mux.Handle("POST /v1/customers/{id}", auth(handleCustomerUpdate(logger, store, now)))
-	mux.Handle("DELETE /v1/customers/{id}", auth(handleCustomerDelete(logger, store)))
+	mux.Handle("DELETE /v1/customers/{id}", auth(handleCustomerDelete(logger, store, now)))
+
+	mux.Handle("GET /v1/events", auth(handleEventList(logger, store)))
+	mux.Handle("GET /v1/events/{id}", auth(handleEventRetrieve(logger, store)))
 
 	// A pattern without a method loses to the ones above for their methods, so these catch the rest.
 	mux.Handle("/healthz", handleMethodNotAllowed(logger, "GET"))
@@ -33,5 +36,7 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	}
 	mux.Handle("/v1/customers", handleMethodNotAllowed(logger, "GET, POST"))
 	mux.Handle("/v1/customers/{id}", handleMethodNotAllowed(logger, "GET, POST, DELETE"))
+	mux.Handle("/v1/events", handleMethodNotAllowed(logger, "GET"))
+	mux.Handle("/v1/events/{id}", handleMethodNotAllowed(logger, "GET"))
 	mux.Handle("/", handleUnknownRoute(logger))
 }

@@ -27,6 +27,7 @@ func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, m
 	var h http.Handler = mux
 	h = rejectUncleanPaths(logger, h)
 	h = limitBody(h)
+	h = echoIdempotencyKey(h)
 	h = recoverPanics(logger, h)
 	// Outside recoverPanics, so a panic counts as the 500 it answers; inside assignRequestID, whose
 	// WithContext copy of the request would hide the r.Pattern that the mux sets.

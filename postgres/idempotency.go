@@ -2,12 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/casapay/casapay"
 )
@@ -27,89 +22,53 @@ func idempotencyLockKey(scope casapay.Scope, key string) string {
 
 const tryIdempotencyLock = `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))`
 
+// IdempotencyLock takes the key's transaction-scoped advisory lock, or reports false if another
+// transaction, in any process, holds it. The lock is taken before the stored response is looked up, and
+// each statement takes a fresh snapshot, so the lookup that follows sees a commit that released it.
+// Waiting for the lock instead of failing would hold a connection for as long as the first request
+// runs; Stripe answers 409 here too.
+func (e executor) IdempotencyLock(ctx context.Context, scope casapay.Scope, key string) (bool, error) {
+	return scalar[bool](ctx, e, tryIdempotencyLock, idempotencyLockKey(scope, key))
+}
+
 const findIdempotencyKey = `
 SELECT fingerprint, status, body FROM idempotency_keys
 WHERE account_id = $1 AND livemode = $2 AND key = $3 AND created >= $4`
 
-// saveIdempotencyKey replaces an expired record of the key, if one is left: findIdempotencyKey, under the
-// key's lock, found no live one.
+// IdempotencyFind returns the response stored for key at or after since, or storage.ErrNoRows.
+func (e executor) IdempotencyFind(ctx context.Context, scope casapay.Scope, key string, since time.Time) (string, *casapay.Response, error) {
+	var fingerprint string
+	var r casapay.Response
+	err := e.q.QueryRow(ctx, findIdempotencyKey, scope.AccountID, scope.Livemode, key, since).
+		Scan(&fingerprint, &r.Status, &r.Body)
+	if err != nil {
+		return "", nil, interpret(err)
+	}
+	return fingerprint, &r, nil
+}
+
+// saveIdempotencyKey replaces an expired record of the key, if one is left: the lookup, under the key's
+// lock, found no live one.
 const saveIdempotencyKey = `
 INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (account_id, livemode, key) DO UPDATE
 SET fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body, created = excluded.created`
 
-// idempotent runs write in one transaction and, when idem is not nil, makes it idempotent under idem's key
-// as casapay.Store describes: it either replays the stored response (result is then the zero T), or runs
-// write and stores its result, as a 200 response, in the same transaction. Errors, those of write
-// included, roll everything back, so they are never stored.
-//
-// Each key has a transaction-scoped advisory lock, which write holds from before it looks for a stored
-// response until its transaction ends. The transaction's end is also the moment its stored response
-// becomes visible to other transactions (PostgreSQL makes a commit visible before it releases the
-// committing transaction's locks), so another request with the key, in any process, sees exactly one of
-// two things: the lock taken, meaning the first request is still in flight (ErrIdempotencyInFlight), or
-// the lock free and the outcome final: a stored response if the first request committed, nothing if it
-// failed and the key is free again. Under READ COMMITTED each statement takes a fresh snapshot, so the
-// lookup that follows the lock sees a commit that released it. Waiting for the lock instead of failing
-// would hold a connection for as long as the first request runs; Stripe answers 409 here too.
-func idempotent[T any](ctx context.Context, s *Store, scope casapay.Scope, idem *casapay.Idempotency, write func(pgx.Tx) (T, error)) (T, *casapay.Replay, error) {
-	var zero T
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return zero, nil, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback(ctx) // a no-op once committed; on any error it discards every write
-
-	if idem != nil {
-		var locked bool
-		if err := tx.QueryRow(ctx, tryIdempotencyLock, idempotencyLockKey(scope, idem.Key)).Scan(&locked); err != nil {
-			return zero, nil, fmt.Errorf("lock idempotency key: %w", err)
-		}
-		if !locked {
-			return zero, nil, casapay.ErrIdempotencyInFlight(idem.Key)
-		}
-		var fingerprint string
-		var replay casapay.Replay
-		err := tx.QueryRow(ctx, findIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key,
-			idem.Since()).Scan(&fingerprint, &replay.Status, &replay.Body)
-		switch err := interpret(err); {
-		case errors.Is(err, errNoRows):
-		case err != nil:
-			return zero, nil, fmt.Errorf("find idempotency key: %w", err)
-		default:
-			r, err := idem.Match(fingerprint, &replay)
-			return zero, r, err
-		}
-	}
-
-	result, err := write(tx)
-	if err != nil {
-		return zero, nil, err
-	}
-	if idem != nil {
-		replay, err := casapay.NewReplay(http.StatusOK, result)
-		if err != nil {
-			return zero, nil, err
-		}
-		if _, err := tx.Exec(ctx, saveIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key, idem.Fingerprint,
-			replay.Status, replay.Body, idem.Created); err != nil {
-			return zero, nil, fmt.Errorf("save idempotency key: %w", err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return zero, nil, fmt.Errorf("commit: %w", err)
-	}
-	return result, nil, nil
+// IdempotencyPut stores r under idem's key.
+func (e executor) IdempotencyPut(ctx context.Context, scope casapay.Scope, idem *casapay.Idempotency, r *casapay.Response) error {
+	_, err := e.exec(ctx, saveIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key, idem.Fingerprint,
+		r.Status, r.Body, idem.Created)
+	return err
 }
 
-const pruneIdempotencyKeys = `DELETE FROM idempotency_keys WHERE created < $1`
+// pruneIdempotencyKeys deletes one chunk of old responses, found on idempotency_keys_created_idx and
+// deleted by their physical row IDs (a TID scan), as the table has no single-column key.
+const pruneIdempotencyKeys = `
+DELETE FROM idempotency_keys
+WHERE ctid = ANY (ARRAY (SELECT ctid FROM idempotency_keys WHERE created < $1 ORDER BY created LIMIT $2))`
 
-// PruneIdempotencyKeys deletes stored responses created before cutoff and returns how many it deleted.
-func (s *Store) PruneIdempotencyKeys(ctx context.Context, cutoff time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, pruneIdempotencyKeys, cutoff)
-	if err != nil {
-		return 0, fmt.Errorf("prune idempotency keys: %w", err)
-	}
-	return tag.RowsAffected(), nil
+// IdempotencyPrune deletes at most limit stored responses created before cutoff.
+func (e executor) IdempotencyPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	return e.exec(ctx, pruneIdempotencyKeys, cutoff, limit)
 }

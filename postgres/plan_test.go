@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
 )
 
 // TestListUsesIndex checks that every shape of list query reads a page straight off one of the list
@@ -71,6 +72,7 @@ func TestListUsesIndex(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	traced := &Store{pool: pool}
+	traced.Store = storage.New(traced)
 
 	mid := cs[n/2]                             // a cursor deep in the list
 	email := strings.ToUpper(*cs[n/2+7].Email) // an address of customers on both sides of mid, in another case

@@ -18,14 +18,22 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
 )
 
-// Store is a casapay.Store on a PostgreSQL database, through a pool of connections.
+// Store is a casapay.Store on a PostgreSQL database, through a pool of connections. It is a
+// storage.Driver (InTx, InReadTx and Executor, with this package's SQL), and the embedded storage.Store
+// gives it the rest of casapay.Store, written once for both dialects.
 type Store struct {
+	*storage.Store
 	pool *pgxpool.Pool
 }
 
-var _ casapay.Store = (*Store)(nil)
+var (
+	_ casapay.Store    = (*Store)(nil)
+	_ storage.Driver   = (*Store)(nil)
+	_ storage.Executor = executor{}
+)
 
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -54,7 +62,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	s := &Store{pool: pool}
+	s.Store = storage.New(s)
+	return s, nil
 }
 
 // Close closes the pool, waiting for connections in use to be returned. It always returns nil.
@@ -101,31 +111,111 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// Errors that interpret recognises. They are not *casapay.Error values: only the caller knows which object
-// and which parameter a missing row or a broken reference is about, so it makes the client's error.
-var (
-	errNoRows     = errors.New("no rows")
-	errForeignKey = errors.New("referenced row missing")
+// SQLSTATE codes that interpret recognises (Appendix A of PostgreSQL's manual).
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
 )
 
-// codeForeignKeyViolation is PostgreSQL's SQLSTATE for a reference to a missing row (Appendix A of its
-// manual). Unique violations (23505) need no sentinel: IDs are random, the idempotency record is an
-// upsert under its key's lock, and BootstrapAccount locks the table, so none is a client's doing.
-const codeForeignKeyViolation = "23503"
-
-// interpret maps the driver errors that callers act on to errNoRows and errForeignKey,
-// keeping the original in the chain for the log. It recognises them by value and by SQLSTATE code, never
-// by message text, which changes with the server's version and locale. Other errors pass unchanged.
+// interpret maps the driver errors that the orchestration acts on to storage.ErrNoRows, ErrDuplicate and
+// ErrMissingParent, keeping the original in the chain for the log. It recognises them by value and by
+// SQLSTATE code, never by message text, which changes with the server's version and locale. Other
+// errors pass unchanged.
 func interpret(err error) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%w: %w", errNoRows, err)
+		return fmt.Errorf("%w: %w", storage.ErrNoRows, err)
+	case errors.As(err, &pgErr) && pgErr.Code == codeUniqueViolation:
+		return fmt.Errorf("%w: %w", storage.ErrDuplicate, err)
 	case errors.As(err, &pgErr) && pgErr.Code == codeForeignKeyViolation:
-		return fmt.Errorf("%w: %w", errForeignKey, err)
+		return fmt.Errorf("%w: %w", storage.ErrMissingParent, err)
 	default:
 		return err
 	}
+}
+
+// InTx runs fn in a transaction (READ COMMITTED) and commits it if fn returns nil. BEGIN, COMMIT and
+// ROLLBACK run with a context that the caller's cancellation does not reach: a client that disconnects
+// while COMMIT is on its way would otherwise be told "cancelled" for a write that committed, and a
+// retry without an idempotency key would then write twice. fn's statements do use ctx, so a request
+// abandoned before it commits stops early and rolls back.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, ex storage.Executor) error) error {
+	return s.inTx(ctx, pgx.TxOptions{}, fn)
+}
+
+// InReadTx runs fn in a read-only REPEATABLE READ transaction: every statement in it sees the snapshot
+// the first one took. READ COMMITTED, the default, would give each statement a snapshot of its own.
+func (s *Store) InReadTx(ctx context.Context, fn func(ctx context.Context, ex storage.Executor) error) error {
+	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.Context, ex storage.Executor) error) error {
+	uncancelled := context.WithoutCancel(ctx)
+	tx, err := s.pool.BeginTx(uncancelled, opts)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(uncancelled) // a no-op once committed; on any error it discards every write
+	if err := fn(ctx, executor{tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(uncancelled); err != nil {
+		return fmt.Errorf("commit: %w", interpret(err))
+	}
+	return nil
+}
+
+// Executor returns the executor on the pool: each statement runs on a free connection, in a
+// transaction of its own.
+func (s *Store) Executor() storage.Executor { return executor{s.pool} }
+
+// querier is what an executor runs statements on: the pool or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error)
+}
+
+// executor runs this package's statements on q. Its methods return interpreted errors.
+type executor struct{ q querier }
+
+// exec runs a statement and returns how many rows it changed.
+func (e executor) exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := e.q.Exec(ctx, sql, args...)
+	if err != nil {
+		return 0, interpret(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// queryOne runs a query and reads its one row with scan, or returns storage.ErrNoRows.
+func queryOne[T any](ctx context.Context, e executor, scan pgx.RowToFunc[T], sql string, args ...any) (T, error) {
+	rows, err := e.q.Query(ctx, sql, args...)
+	if err != nil {
+		var zero T
+		return zero, interpret(err)
+	}
+	v, err := pgx.CollectExactlyOneRow(rows, scan)
+	return v, interpret(err)
+}
+
+// queryAll runs a query and reads every row with scan.
+func queryAll[T any](ctx context.Context, e executor, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
+	rows, err := e.q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	return out, interpret(err)
+}
+
+// scalar reads a query's one value.
+func scalar[T any](ctx context.Context, e executor, sql string, args ...any) (T, error) {
+	var v T
+	err := e.q.QueryRow(ctx, sql, args...).Scan(&v)
+	return v, interpret(err)
 }

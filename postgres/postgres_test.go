@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/casapay/casapay"
 	"github.com/casapay/casapay/postgres"
+	"github.com/casapay/casapay/storage"
 	"github.com/casapay/casapay/storetest"
 )
 
@@ -61,13 +63,16 @@ func TestSharedDatabase(t *testing.T) {
 	// A request through a holds the key's lock, paused before its write.
 	first := newCustomer()
 	paused, resume := make(chan struct{}), make(chan struct{})
+	pausing := storage.New(storetest.WrapDriver(a, func(ex storage.Executor) storage.Executor {
+		return pausedInsert{ex, paused, resume}
+	}))
 	type result struct {
-		replay *casapay.Replay
+		replay *casapay.Response
 		err    error
 	}
 	done := make(chan result, 1)
 	go func() {
-		replay, err := a.CreateCustomerPaused(ctx, scope, first, idem, paused, resume)
+		replay, err := pausing.CreateCustomer(ctx, scope, first, casapay.Request{Idempotency: idem})
 		done <- result{replay, err}
 	}()
 	select {
@@ -78,7 +83,7 @@ func TestSharedDatabase(t *testing.T) {
 
 	// The same key through b is in use, and b writes nothing.
 	second := newCustomer()
-	replay, err := b.CreateCustomer(ctx, scope, second, idem)
+	replay, err := b.CreateCustomer(ctx, scope, second, casapay.Request{Idempotency: idem})
 	if e, ok := errors.AsType[*casapay.Error](err); !ok || e.Code != casapay.CodeIdempotencyKeyInUse || e.Status != 409 {
 		t.Fatalf("CreateCustomer during the paused request = %v, %v; want a 409 %s", replay, err, casapay.CodeIdempotencyKeyInUse)
 	}
@@ -88,11 +93,11 @@ func TestSharedDatabase(t *testing.T) {
 
 	// Once the first request commits, b replays its response.
 	close(resume)
-	if r := <-done; r.err != nil || r.replay != nil {
+	if r := <-done; r.err != nil || r.replay.Replayed {
 		t.Fatalf("paused CreateCustomer = %v, %v; want a fresh write", r.replay, r.err)
 	}
-	replay, err = b.CreateCustomer(ctx, scope, second, idem)
-	if err != nil || replay == nil {
+	replay, err = b.CreateCustomer(ctx, scope, second, casapay.Request{Idempotency: idem})
+	if err != nil || !replay.Replayed {
 		t.Fatalf("CreateCustomer after the first committed = %v, %v; want a replay", replay, err)
 	}
 	var got casapay.Customer
@@ -102,6 +107,20 @@ func TestSharedDatabase(t *testing.T) {
 	if replay.Status != 200 || got.ID != first.ID {
 		t.Errorf("replay = %d with customer %s, want 200 with %s", replay.Status, got.ID, first.ID)
 	}
+}
+
+// pausedInsert is an executor whose customer insert closes paused and waits for resume first: it holds
+// the transaction, and the idempotency key's lock, as a slow request does.
+type pausedInsert struct {
+	storage.Executor
+	paused chan<- struct{}
+	resume <-chan struct{}
+}
+
+func (p pausedInsert) CustomerInsert(ctx context.Context, scope casapay.Scope, c *casapay.Customer) error {
+	close(p.paused)
+	<-p.resume
+	return p.Executor.CustomerInsert(ctx, scope, c)
 }
 
 // TestMigrateAgain opens a store on a database that is already migrated: nothing is pending, and the

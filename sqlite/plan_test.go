@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
 )
 
 // TestListUsesIndex checks that every shape of list query reads a page straight off one of the list
 // indexes: no table scan, and no sort in a temporary b-tree, either of which would make a page cost
-// grow with the number of customers.
+// grow with the number of customers or events.
 func TestListUsesIndex(t *testing.T) {
 	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "casapay.db"))
 	if err != nil {
@@ -21,24 +22,43 @@ func TestListUsesIndex(t *testing.T) {
 	scope := casapay.Scope{AccountID: "acct_1"}
 	email := "jane@example.com"
 	since := int64(1706140800)
-	cursor := int64(1706140900)
+	older := &storage.Keyset{Created: 1706140900, ID: "cus_1"}
+	newer := &storage.Keyset{Created: 1706140900, ID: "cus_1", Newer: true}
+	customers := func(f casapay.CustomerFilter, from *storage.Keyset) (string, []any) {
+		return customerPageQuery(scope, f, from, 11)
+	}
+	events := func(f casapay.EventFilter, from *storage.Keyset) (string, []any) {
+		query, args, err := eventPageQuery(scope, f, from, 11)
+		if err != nil {
+			t.Fatalf("eventPageQuery: %v", err)
+		}
+		return query, args
+	}
+	oneType := []string{casapay.EventCustomerCreated}
 	for _, tt := range []struct {
 		name      string
-		f         casapay.CustomerFilter
+		query     func() (string, []any)
 		wantIndex string
 		wantRange string // how the cursor bounds the index search, if there is a cursor
 	}{
-		{"first page", casapay.CustomerFilter{}, "customers_list", ""},
-		{"starting_after", casapay.CustomerFilter{StartingAfter: "cus_1"}, "customers_list", "(created,id)<(?,?)"},
-		{"ending_before", casapay.CustomerFilter{EndingBefore: "cus_1"}, "customers_list", "(created,id)>(?,?)"},
-		{"created", casapay.CustomerFilter{Created: casapay.TimeRange{Gte: &since}, StartingAfter: "cus_1"}, "customers_list", "(created,id)<(?,?)"},
-		{"email", casapay.CustomerFilter{Email: &email}, "customers_list_email", ""},
-		{"email starting_after", casapay.CustomerFilter{Email: &email, StartingAfter: "cus_1"}, "customers_list_email", "(created,id)<(?,?)"},
-		{"email ending_before", casapay.CustomerFilter{Email: &email, EndingBefore: "cus_1"}, "customers_list_email", "(created,id)>(?,?)"},
+		{"first page", func() (string, []any) { return customers(casapay.CustomerFilter{}, nil) }, "customers_list", ""},
+		{"starting_after", func() (string, []any) { return customers(casapay.CustomerFilter{}, older) }, "customers_list", "(created,id)<(?,?)"},
+		{"ending_before", func() (string, []any) { return customers(casapay.CustomerFilter{}, newer) }, "customers_list", "(created,id)>(?,?)"},
+		{"created", func() (string, []any) {
+			return customers(casapay.CustomerFilter{Created: casapay.TimeRange{Gte: &since}}, older)
+		}, "customers_list", "(created,id)<(?,?)"},
+		{"email", func() (string, []any) { return customers(casapay.CustomerFilter{Email: &email}, nil) }, "customers_list_email", ""},
+		{"email starting_after", func() (string, []any) { return customers(casapay.CustomerFilter{Email: &email}, older) }, "customers_list_email", "(created,id)<(?,?)"},
+		{"email ending_before", func() (string, []any) { return customers(casapay.CustomerFilter{Email: &email}, newer) }, "customers_list_email", "(created,id)>(?,?)"},
+		{"events", func() (string, []any) { return events(casapay.EventFilter{}, nil) }, "events_list", ""},
+		{"events starting_after", func() (string, []any) { return events(casapay.EventFilter{}, older) }, "events_list", "(created,id)<(?,?)"},
+		{"events ending_before", func() (string, []any) { return events(casapay.EventFilter{}, newer) }, "events_list", "(created,id)>(?,?)"},
+		{"events of a type", func() (string, []any) { return events(casapay.EventFilter{Types: oneType}, nil) }, "events_type", ""},
+		{"events of a type starting_after", func() (string, []any) { return events(casapay.EventFilter{Types: oneType}, older) }, "events_type", "(created,id)<(?,?)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			query, args := listQuery(scope, tt.f, 11)
-			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args(cursor)...)
+			query, args := tt.query()
+			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 			if err != nil {
 				t.Fatalf("explain: %v", err)
 			}
@@ -56,7 +76,8 @@ func TestListUsesIndex(t *testing.T) {
 				t.Fatalf("read plan: %v", err)
 			}
 			text := strings.Join(plan, "; ")
-			search := "SEARCH customers USING INDEX " + tt.wantIndex + " (account_id=? AND livemode=?"
+			table, _, _ := strings.Cut(tt.wantIndex, "_")
+			search := "SEARCH " + table + " USING INDEX " + tt.wantIndex + " (account_id=? AND livemode=?"
 			if !strings.Contains(text, search) || !strings.Contains(text, tt.wantRange) ||
 				strings.Contains(text, "SCAN") || strings.Contains(text, "TEMP B-TREE") {
 				t.Errorf("plan = %q, want a search of index %s bounded by %q, without SCAN or TEMP B-TREE",

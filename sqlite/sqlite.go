@@ -20,21 +20,27 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store is a casapay.Store on one SQLite file. It is safe for concurrent use. Every write is a request
-// to one writer goroutine, which commits the requests that queued while it was busy together, in one
-// transaction on the one writer connection (see Store.write); reads run in parallel beside it, on a pool
-// of their own, and never wait for it.
+// Store is a casapay.Store on one SQLite file. It is safe for concurrent use. It is a storage.Driver
+// (InTx, InReadTx and Executor, with this package's SQL), and the embedded storage.Store gives it the
+// rest of casapay.Store, written once for both dialects.
+//
+// Every write is a request to one writer goroutine, which commits the requests that queued while it was
+// busy together, in one transaction on the one writer connection (see Store.write); reads run in
+// parallel beside it, on a pool of their own, and never wait for it.
 type Store struct {
+	*storage.Store
+
 	writer *sql.DB   // exactly one connection, used only by the writer goroutine (and by Open before it starts)
 	reader *sql.DB   // several query-only connections for reads outside write transactions
-	writes stmtCache // the writer's statements, all prepared by Open (see writeStatements)
-	reads  stmtCache // the reader pool's statements, each prepared on first use
+	writes stmtCache // every statement, prepared on the writer by Open
+	reads  stmtCache // every statement, prepared on the reader pool by Open
+	pool   *executor // the executor on the reader pool, outside any transaction
 
 	queue     queue
 	stop      chan struct{} // closed by Close: the writer goroutine exits once its batch is answered
@@ -45,8 +51,6 @@ type Store struct {
 	batchSize  prometheus.Histogram
 	collectors []prometheus.Collector
 }
-
-var _ casapay.Store = (*Store)(nil)
 
 // pragmas are set on every connection, as the driver opens it.
 //
@@ -116,7 +120,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		reader:  reader,
 		writes:  stmtCache{db: writer},
 		reads:   stmtCache{db: reader},
-		queue:   queue{wake: make(chan struct{}, 1)},
+		queue:   queue{wake: make(chan struct{}, 1), limit: maxQueued},
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -130,17 +134,24 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		collectors.NewDBStatsCollector(writer, "writer"),
 		collectors.NewDBStatsCollector(reader, "reader"),
 	}
-	// Now, before the writer goroutine starts, is the one time the writer's statements can be prepared:
-	// inside a batch, the transaction holds the writer's only connection, and preparing a statement on
-	// the writer would wait for that connection forever.
-	for _, query := range writeStatements {
-		if _, err := s.writes.prepare(ctx, query); err != nil {
-			s.writes.close()
-			reader.Close()
-			writer.Close()
-			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	// Now, before the writer goroutine starts and before any read transaction, is the one time every
+	// statement can be prepared. Preparing takes a connection of its own: inside a batch the transaction
+	// holds the writer's only connection, and a read transaction waiting to prepare while every reader
+	// connection is held by another such transaction would wait forever. Prepared here, a statement is
+	// only re-prepared later on the connection that runs it (see stmtCache).
+	for _, c := range []*stmtCache{&s.writes, &s.reads} {
+		for _, query := range statements() {
+			if _, err := c.prepare(ctx, query); err != nil {
+				s.writes.close()
+				s.reads.close()
+				reader.Close()
+				writer.Close()
+				return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+			}
 		}
 	}
+	s.pool = &executor{stmts: &s.reads}
+	s.Store = storage.New(s)
 	go s.run()
 	return s, nil
 }
@@ -206,39 +217,25 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Errors that interpret makes of driver errors, for callers to test with errors.Is and give meaning to:
-// which account is missing, say, is known only to the caller.
-var (
-	errDuplicate     = errors.New("a row with this key already exists")
-	errMissingParent = errors.New("a referenced row does not exist")
-)
-
-// interpret maps a driver error to one of the errors above by its extended result code, never by its
-// text, and returns any other error unchanged. The driver turns extended result codes on for every
-// connection, so a constraint violation says which kind of constraint failed.
+// interpret maps a driver error to storage's errors (storage.ErrNoRows, ErrDuplicate, ErrMissingParent)
+// by value or by its extended result code, never by its text, keeping the original in the chain, and
+// returns any other error unchanged. The driver turns extended result codes on for every connection,
+// so a constraint violation says which kind of constraint failed.
 func interpret(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", storage.ErrNoRows, err)
+	}
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
 		return err
 	}
 	switch e.Code() {
 	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-		return fmt.Errorf("%w: %w", errDuplicate, err)
+		return fmt.Errorf("%w: %w", storage.ErrDuplicate, err)
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return fmt.Errorf("%w: %w", errMissingParent, err)
+		return fmt.Errorf("%w: %w", storage.ErrMissingParent, err)
 	}
 	return err
-}
-
-// read runs fn in a read transaction on the reader pool, so every query in fn sees one snapshot. fn runs
-// statements that s.reads prepared before read was called, through tx.StmtContext (see stmtCache.prepare).
-func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("begin read: %w", interpret(err))
-	}
-	defer tx.Rollback() // a read transaction has nothing to commit
-	return fn(tx)
 }
 
 // stmtCache holds one prepared statement per SQL text for one *sql.DB, so each statement is parsed once
@@ -249,10 +246,9 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // that runs it, including ones opened later, and tx.StmtContext reuses what is already prepared on the
 // transaction's connection.
 //
-// The texts are the package's constants, the 500-row INSERT of ImportCustomers and the few shapes
-// listQuery assembles from fixed pieces, never from values, so the cache stays small without evicting
-// anything. It is safe for
-// concurrent use.
+// The texts are those statements lists: the package's constants, the 500-row INSERT of
+// CustomerInsertMany and the few shapes pageSQL assembles from fixed pieces, never from values, so the
+// cache stays small without evicting anything. It is safe for concurrent use.
 type stmtCache struct {
 	db    *sql.DB
 	stmts sync.Map // SQL text → *sql.Stmt

@@ -43,7 +43,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("NewCustomer: %v", err)
 	}
 	idem := &casapay.Idempotency{Key: "k", Fingerprint: "fp", Created: a.Created}
-	if _, err := s.CreateCustomer(t.Context(), scope, c, idem); err != nil {
+	if _, err := s.CreateCustomer(t.Context(), scope, c, casapay.Request{Idempotency: idem}); err != nil {
 		t.Fatalf("CreateCustomer: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -70,8 +70,8 @@ func TestReopen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewCustomer: %v", err)
 	}
-	replay, err := s.CreateCustomer(t.Context(), scope, other, idem)
-	if err != nil || replay == nil {
+	replay, err := s.CreateCustomer(t.Context(), scope, other, casapay.Request{Idempotency: idem})
+	if err != nil || !replay.Replayed {
 		t.Errorf("CreateCustomer retried after reopen = %v, %v, want a replay", replay, err)
 	}
 }
@@ -185,7 +185,7 @@ func BenchmarkCreateParallel(b *testing.B) {
 						b.Errorf("NewCustomer: %v", err)
 						return
 					}
-					if _, err := s.CreateCustomer(b.Context(), scope, c, nil); err != nil {
+					if _, err := s.CreateCustomer(b.Context(), scope, c, casapay.Request{}); err != nil {
 						b.Errorf("CreateCustomer: %v", err)
 						return
 					}

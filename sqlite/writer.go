@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+
+	"github.com/casapay/casapay"
 )
 
 // Group commit.
@@ -26,8 +28,22 @@ import (
 // queued behind it, stays short.
 const maxBatch = 128
 
+// maxQueued caps the requests waiting for the writer. Past it, the writer is behind by dozens of
+// batches, and queueing more would only let memory and every request's wait grow without limit: a write
+// is refused at once with errBusy instead, which a client can retry after a pause.
+const maxQueued = 4096
+
 // errClosed answers writes that reach a closed store, or that were still queued when it closed.
 var errClosed = errors.New("sqlite store is closed")
+
+// errBusy answers a write that finds the queue full: a 503 whose Retry-After asks the client to wait a
+// second. It changes nothing, so any client may retry it, with or without an idempotency key.
+var errBusy = &casapay.Error{
+	Type:       casapay.ErrorTypeAPI,
+	Message:    "CasaPay is receiving more writes than it can store right now. Retry the request in a moment.",
+	Status:     503,
+	RetryAfter: 1,
+}
 
 // request is one write waiting for the writer.
 type request struct {
@@ -42,17 +58,23 @@ type request struct {
 type queue struct {
 	mu      sync.Mutex
 	pending []*request
+	limit   int // the most requests pending may hold
 	closed  bool
 	wake    chan struct{} // capacity 1: a signal that pending may not be empty
 	pushed  func(n int)   // a test's hook, called under mu after a push with the queue's length
 }
 
-// push adds r to the queue, or returns errClosed once the store is closing.
+// push adds r to the queue, or returns errClosed once the store is closing and errBusy when the queue
+// is full.
 func (q *queue) push(r *request) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return errClosed
+	}
+	if len(q.pending) >= q.limit {
+		q.mu.Unlock()
+		return errBusy
 	}
 	q.pending = append(q.pending, r)
 	if q.pushed != nil {
@@ -235,22 +257,23 @@ func (s *Store) commit(batch []*request) {
 // committed.
 func (s *Store) runRequest(tx *sql.Tx, r *request) (err, fatal error) {
 	ctx := context.WithoutCancel(r.ctx) // see write
-	if _, err := s.exec(ctx, tx, savepointSQL); err != nil {
+	ex := &executor{tx: tx, stmts: &s.writes}
+	if _, err := ex.exec(ctx, savepointSQL); err != nil {
 		return nil, fmt.Errorf("savepoint: %w", interpret(err))
 	}
 	if err := call(ctx, tx, r.fn); err != nil {
 		// ROLLBACK TO undoes the request's writes and keeps the savepoint open; RELEASE then ends it. If
 		// SQLite rolled back the whole transaction because of the error, the savepoint is gone and
 		// ROLLBACK TO fails, which is how the batch learns it.
-		if _, rerr := s.exec(ctx, tx, rollbackSavepointSQL); rerr != nil {
+		if _, rerr := ex.exec(ctx, rollbackSavepointSQL); rerr != nil {
 			return err, fmt.Errorf("roll back to savepoint: %w", interpret(rerr))
 		}
-		if _, rerr := s.exec(ctx, tx, releaseSavepointSQL); rerr != nil {
+		if _, rerr := ex.exec(ctx, releaseSavepointSQL); rerr != nil {
 			return err, fmt.Errorf("release savepoint: %w", interpret(rerr))
 		}
 		return err, nil
 	}
-	if _, err := s.exec(ctx, tx, releaseSavepointSQL); err != nil {
+	if _, err := ex.exec(ctx, releaseSavepointSQL); err != nil {
 		return nil, fmt.Errorf("release savepoint: %w", interpret(err))
 	}
 	return nil, nil
@@ -266,46 +289,3 @@ func call(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context, tx *sql.
 	}()
 	return fn(ctx, tx)
 }
-
-// writeStatements are the statements that write requests run on the writer, all prepared by Open (see
-// Store.exec). A statement missing here fails every request that runs it.
-var writeStatements = []string{
-	savepointSQL, releaseSavepointSQL, rollbackSavepointSQL,
-	insertAccountSQL, anyAccountSQL, insertAPIKeySQL, revokeAPIKeySQL,
-	insertCustomerSQL, insertCustomersSQL(importChunk), findLiveCustomerSQL, updateCustomerSQL, deleteCustomerSQL,
-	findResponseSQL, storeResponseSQL, pruneIdempotencyKeysSQL,
-}
-
-// exec runs query, one of writeStatements, in tx, the batch's transaction, on the statement Open
-// prepared for it. A statement cannot be prepared on the writer during a batch: the transaction holds
-// the writer's only connection, and preparing would wait for it forever.
-func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	st, err := s.writeStmt(ctx, tx, query)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-// queryRow runs query, one of writeStatements, in tx, as exec does, and returns its first row.
-func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) scanner {
-	st, err := s.writeStmt(ctx, tx, query)
-	if err != nil {
-		return errRow{err}
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
-// writeStmt returns tx's handle on the writer's prepared statement for query.
-func (s *Store) writeStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	st, ok := s.writes.lookup(query)
-	if !ok {
-		return nil, fmt.Errorf("write statement not prepared by Open (add it to writeStatements): %.60s", query)
-	}
-	return tx.StmtContext(ctx, st), nil
-}
-
-// errRow is a row that fails to scan with err.
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }

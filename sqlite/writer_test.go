@@ -138,7 +138,7 @@ func TestGroupCommit(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range customers {
 		customers[i] = newTestCustomer(t, scope, "Tenant")
-		wg.Go(func() { _, errs[i] = s.CreateCustomer(t.Context(), scope, customers[i], nil) })
+		wg.Go(func() { _, errs[i] = s.CreateCustomer(t.Context(), scope, customers[i], casapay.Request{}) })
 	}
 	<-queued
 	if err := release(); err != nil {
@@ -195,10 +195,10 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	var updateErr, forcedErr error
 	var wg sync.WaitGroup
 	for i, c := range good {
-		wg.Go(func() { _, goodErrs[i] = s.CreateCustomer(t.Context(), scope, c, nil) })
+		wg.Go(func() { _, goodErrs[i] = s.CreateCustomer(t.Context(), scope, c, casapay.Request{}) })
 	}
 	wg.Go(func() {
-		_, _, updateErr = s.UpdateCustomer(t.Context(), scope, missing, &casapay.CustomerParams{Name: new("x")}, nil)
+		_, _, updateErr = s.UpdateCustomer(t.Context(), scope, missing, &casapay.CustomerParams{Name: new("x")}, casapay.Request{})
 	})
 	wg.Go(func() {
 		// Writes a customer, then fails: the customer must go with the failure.
@@ -254,12 +254,12 @@ func TestBatchIdempotencyKey(t *testing.T) {
 	release := holdWriter(t, s)
 	queued := whenQueued(s, n)
 	customers := make([]*casapay.Customer, n)
-	replays := make([]*casapay.Replay, n)
+	replays := make([]*casapay.Response, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range customers {
 		customers[i] = newTestCustomer(t, scope, "Retried")
-		wg.Go(func() { replays[i], errs[i] = s.CreateCustomer(t.Context(), scope, customers[i], idem) })
+		wg.Go(func() { replays[i], errs[i] = s.CreateCustomer(t.Context(), scope, customers[i], casapay.Request{Idempotency: idem}) })
 	}
 	<-queued
 	if err := release(); err != nil {
@@ -272,7 +272,7 @@ func TestBatchIdempotencyKey(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("CreateCustomer %d: %v", i, errs[i])
 		}
-		if replays[i] == nil {
+		if !replays[i].Replayed {
 			if created != nil {
 				t.Fatalf("CreateCustomer created both %s and %s under one key", created.ID, c.ID)
 			}
@@ -287,7 +287,7 @@ func TestBatchIdempotencyKey(t *testing.T) {
 		t.Fatalf("encode customer: %v", err)
 	}
 	for i, r := range replays {
-		if r != nil && (r.Status != 200 || string(r.Body) != string(want)) {
+		if r.Replayed && (r.Status != 200 || string(r.Body) != string(want)) {
 			t.Errorf("request %d replayed %d %s, want 200 %s", i, r.Status, r.Body, want)
 		}
 	}
@@ -310,7 +310,7 @@ func TestCancelledWrite(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() {
-			_, err := s.CreateCustomer(ctx, scope, c, nil)
+			_, err := s.CreateCustomer(ctx, scope, c, casapay.Request{})
 			done <- err
 		}()
 		<-queued
@@ -353,7 +353,7 @@ func TestCancelledWrite(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		victimDone := make(chan error, 1)
 		go func() {
-			_, err := s.CreateCustomer(ctx, scope, victim, nil)
+			_, err := s.CreateCustomer(ctx, scope, victim, casapay.Request{})
 			victimDone <- err
 		}()
 		<-victimQueued
@@ -402,7 +402,7 @@ func TestPanicInWrite(t *testing.T) {
 			panic("bug in a write")
 		})
 	})
-	wg.Go(func() { _, goodErr = s.CreateCustomer(t.Context(), scope, good, nil) })
+	wg.Go(func() { _, goodErr = s.CreateCustomer(t.Context(), scope, good, casapay.Request{}) })
 	<-queued
 	if err := release(); err != nil {
 		t.Fatalf("held write: %v", err)
@@ -419,7 +419,7 @@ func TestPanicInWrite(t *testing.T) {
 		t.Errorf("FindCustomer of the panicking write's customer: err = %v, want resource_missing", err)
 	}
 	after := newTestCustomer(t, scope, "After")
-	if _, err := s.CreateCustomer(t.Context(), scope, after, nil); err != nil {
+	if _, err := s.CreateCustomer(t.Context(), scope, after, casapay.Request{}); err != nil {
 		t.Errorf("CreateCustomer after the panic: %v", err)
 	}
 	for _, c := range []*casapay.Customer{good, after} {
@@ -441,7 +441,7 @@ func TestCloseAnswersQueued(t *testing.T) {
 	c := newTestCustomer(t, scope, "Too Late")
 	done := make(chan error, 1)
 	go func() {
-		_, err := s.CreateCustomer(t.Context(), scope, c, nil)
+		_, err := s.CreateCustomer(t.Context(), scope, c, casapay.Request{})
 		done <- err
 	}()
 	<-queued
@@ -457,7 +457,7 @@ func TestCloseAnswersQueued(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := s.CreateCustomer(t.Context(), scope, newTestCustomer(t, scope, "After"), nil); !errors.Is(err, errClosed) {
+	if _, err := s.CreateCustomer(t.Context(), scope, newTestCustomer(t, scope, "After"), casapay.Request{}); !errors.Is(err, errClosed) {
 		t.Errorf("CreateCustomer after Close: error = %v, want %v", err, errClosed)
 	}
 
@@ -480,7 +480,7 @@ func TestBatchAborted(t *testing.T) {
 	var wg sync.WaitGroup
 	// Queued one at a time, so the batch runs them in this order.
 	for i, send := range []func(){
-		func() { _, beforeErr = s.CreateCustomer(t.Context(), scope, before, nil) },
+		func() { _, beforeErr = s.CreateCustomer(t.Context(), scope, before, casapay.Request{}) },
 		func() {
 			rogueErr = s.write(t.Context(), func(ctx context.Context, tx *sql.Tx) error {
 				if _, err := tx.ExecContext(ctx, "ROLLBACK"); err != nil {
@@ -489,7 +489,7 @@ func TestBatchAborted(t *testing.T) {
 				return errForced
 			})
 		},
-		func() { _, afterErr = s.CreateCustomer(t.Context(), scope, after, nil) },
+		func() { _, afterErr = s.CreateCustomer(t.Context(), scope, after, casapay.Request{}) },
 	} {
 		queued := whenQueued(s, i+1)
 		wg.Go(send)
@@ -515,7 +515,7 @@ func TestBatchAborted(t *testing.T) {
 		}
 	}
 	later := newTestCustomer(t, scope, "Later")
-	if _, err := s.CreateCustomer(t.Context(), scope, later, nil); err != nil {
+	if _, err := s.CreateCustomer(t.Context(), scope, later, casapay.Request{}); err != nil {
 		t.Fatalf("CreateCustomer after the aborted batch: %v", err)
 	}
 	if _, err := s.FindCustomer(t.Context(), scope, later.ID); err != nil {
@@ -537,7 +537,7 @@ func TestBatchAllFail(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range errs {
 		wg.Go(func() {
-			_, _, errs[i] = s.UpdateCustomer(t.Context(), scope, casapay.NewID("cus"), &casapay.CustomerParams{Name: new("x")}, nil)
+			_, _, errs[i] = s.UpdateCustomer(t.Context(), scope, casapay.NewID("cus"), &casapay.CustomerParams{Name: new("x")}, casapay.Request{})
 		})
 	}
 	<-queued

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,11 @@ func Exercise(t *testing.T, open Opener) {
 		{"APIKeys", testAPIKeys},
 		{"BootstrapAccount", testBootstrapAccount},
 		{"PruneIdempotencyKeys", testPruneIdempotencyKeys},
+		{"PaymentMethodChecked", testPaymentMethodChecked},
+		{"Events", testEvents},
+		{"ListEvents", testListEvents},
+		{"PruneEvents", testPruneEvents},
+		{"EventAtomic", testEventAtomic},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -90,7 +96,7 @@ func newCustomer(t *testing.T, scope casapay.Scope, p *casapay.CustomerParams, s
 func createCustomer(t *testing.T, s casapay.Store, scope casapay.Scope, p *casapay.CustomerParams, sec int64) *casapay.Customer {
 	t.Helper()
 	c := newCustomer(t, scope, p, sec)
-	replay, err := s.CreateCustomer(t.Context(), scope, c, nil)
+	replay, err := createReplay(t.Context(), s, scope, c, nil)
 	if err != nil {
 		t.Fatalf("CreateCustomer: %v", err)
 	}
@@ -98,6 +104,37 @@ func createCustomer(t *testing.T, s casapay.Store, scope casapay.Scope, p *casap
 		t.Fatalf("CreateCustomer without a key replayed %s", replay.Body)
 	}
 	return c
+}
+
+// createReplay is s.CreateCustomer under idem (nil for none) that returns the response only when it
+// is a replay, for tests about idempotency.
+func createReplay(ctx context.Context, s casapay.Store, scope casapay.Scope, c *casapay.Customer, idem *casapay.Idempotency) (*casapay.Response, error) {
+	resp, err := s.CreateCustomer(ctx, scope, c, casapay.Request{Idempotency: idem, Time: time.Unix(c.Created, 0)})
+	if err != nil || !resp.Replayed {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// updateReplay is s.UpdateCustomer under idem (nil for none) that returns the response only when it
+// is a replay.
+func updateReplay(ctx context.Context, s casapay.Store, scope casapay.Scope, id string, p *casapay.CustomerParams,
+	idem *casapay.Idempotency) (*casapay.Customer, *casapay.Response, error) {
+	var req casapay.Request
+	if idem != nil {
+		req = casapay.Request{Idempotency: idem, Time: idem.Created}
+	}
+	c, resp, err := s.UpdateCustomer(ctx, scope, id, p, req)
+	if err != nil || !resp.Replayed {
+		return c, nil, err
+	}
+	return c, resp, nil
+}
+
+// deleteCustomer is s.DeleteCustomer without a request.
+func deleteCustomer(ctx context.Context, s casapay.Store, scope casapay.Scope, id string) error {
+	_, err := s.DeleteCustomer(ctx, scope, id, casapay.Request{})
+	return err
 }
 
 // findCustomer returns a customer that must exist.
@@ -188,8 +225,7 @@ func janeParams() *casapay.CustomerParams {
 		Address: &casapay.AddressParams{
 			Line1: str("123 High Street"), City: str("London"), PostalCode: str("SW1A 1AA"), Country: str("GB"),
 		},
-		PaymentMethod: str("pm_card_visa"),
-		Metadata:      map[string]string{"property_id": "prop_456", "unit": "4B"},
+		Metadata: map[string]string{"property_id": "prop_456", "unit": "4B"},
 	}
 }
 
@@ -222,7 +258,7 @@ func testCreateAndFind(t *testing.T, open Opener) {
 				tt.edit(c)
 			}
 			want := clone(t, c)
-			replay, err := s.CreateCustomer(t.Context(), tt.scope, c, nil)
+			replay, err := createReplay(t.Context(), s, tt.scope, c, nil)
 			if err != nil || replay != nil {
 				t.Fatalf("CreateCustomer = %v, %v, want nil, nil", replay, err)
 			}
@@ -243,12 +279,12 @@ func testNotFound(t *testing.T, open Opener) {
 
 	_, err := s.FindCustomer(t.Context(), scope, id)
 	wantError(t, "FindCustomer", err, want)
-	c, replay, err := s.UpdateCustomer(t.Context(), scope, id, &casapay.CustomerParams{Name: str("x")}, nil)
+	c, replay, err := updateReplay(t.Context(), s, scope, id, &casapay.CustomerParams{Name: str("x")}, nil)
 	if c != nil || replay != nil {
 		t.Errorf("UpdateCustomer(%q) = %v, %v, want nil, nil", id, c, replay)
 	}
 	wantError(t, "UpdateCustomer", err, want)
-	wantError(t, "DeleteCustomer", s.DeleteCustomer(t.Context(), scope, id), want)
+	wantError(t, "DeleteCustomer", deleteCustomer(t.Context(), s, scope, id), want)
 }
 
 // testScopeIsolation checks that from another account, or the other mode of the same account, a
@@ -270,9 +306,9 @@ func testScopeIsolation(t *testing.T, open Opener) {
 			ctx := t.Context()
 			_, err := s.FindCustomer(ctx, o, c.ID)
 			wantError(t, "FindCustomer", err, casapay.NotFound("customer", "id", c.ID))
-			_, _, err = s.UpdateCustomer(ctx, o, c.ID, &casapay.CustomerParams{Name: str("Mallory")}, nil)
+			_, _, err = updateReplay(ctx, s, o, c.ID, &casapay.CustomerParams{Name: str("Mallory")}, nil)
 			wantError(t, "UpdateCustomer", err, casapay.NotFound("customer", "id", c.ID))
-			wantError(t, "DeleteCustomer", s.DeleteCustomer(ctx, o, c.ID), casapay.NotFound("customer", "id", c.ID))
+			wantError(t, "DeleteCustomer", deleteCustomer(ctx, s, o, c.ID), casapay.NotFound("customer", "id", c.ID))
 
 			got, hasMore := listIDs(t, s, o, casapay.CustomerFilter{Limit: 100})
 			if wantIDs := []string{mine[o].ID}; !slices.Equal(got, wantIDs) || hasMore {
@@ -326,14 +362,6 @@ func testUpdate(t *testing.T, open Opener) {
 			name:  "empty string unsets",
 			steps: []*casapay.CustomerParams{{Phone: str(""), Name: str(""), Email: str("")}},
 			want:  func(c *casapay.Customer) { c.Phone, c.Name, c.Email = nil, nil, nil },
-		},
-		{
-			name:  "default payment method",
-			steps: []*casapay.CustomerParams{{DefaultPaymentMethod: str("pm_1")}, {Name: str("Jane")}},
-			want: func(c *casapay.Customer) {
-				c.DefaultPaymentMethod = str("pm_1")
-				c.Name = str("Jane")
-			},
 		},
 		{
 			name:  "unset default payment method",
@@ -430,8 +458,8 @@ func testUpdate(t *testing.T, open Opener) {
 				err error
 			)
 			for _, p := range tt.steps {
-				var replay *casapay.Replay
-				got, replay, err = s.UpdateCustomer(t.Context(), scope, c.ID, p, nil)
+				var replay *casapay.Response
+				got, replay, err = updateReplay(t.Context(), s, scope, c.ID, p, nil)
 				if replay != nil {
 					t.Fatalf("UpdateCustomer without a key replayed %s", replay.Body)
 				}
@@ -461,7 +489,7 @@ func testUpdate(t *testing.T, open Opener) {
 	t.Run("email filter follows update", func(t *testing.T) {
 		scope := newAccount(t, s)
 		c := createCustomer(t, s, scope, &casapay.CustomerParams{Email: str("old@example.com")}, 0)
-		if _, _, err := s.UpdateCustomer(t.Context(), scope, c.ID, &casapay.CustomerParams{Email: str("New.Tenant@Example.com")}, nil); err != nil {
+		if _, _, err := updateReplay(t.Context(), s, scope, c.ID, &casapay.CustomerParams{Email: str("New.Tenant@Example.com")}, nil); err != nil {
 			t.Fatalf("UpdateCustomer: %v", err)
 		}
 		for _, tt := range []struct {
@@ -484,7 +512,7 @@ func testDelete(t *testing.T, open Opener) {
 	newer := createCustomer(t, s, scope, &casapay.CustomerParams{Name: str("Newer")}, 3)
 	ctx := t.Context()
 
-	if err := s.DeleteCustomer(ctx, scope, c.ID); err != nil {
+	if err := deleteCustomer(ctx, s, scope, c.ID); err != nil {
 		t.Fatalf("DeleteCustomer: %v", err)
 	}
 	want := clone(t, c)
@@ -494,8 +522,8 @@ func testDelete(t *testing.T, open Opener) {
 	}
 
 	notFound := casapay.NotFound("customer", "id", c.ID)
-	wantError(t, "second DeleteCustomer", s.DeleteCustomer(ctx, scope, c.ID), notFound)
-	_, _, err := s.UpdateCustomer(ctx, scope, c.ID, &casapay.CustomerParams{Name: str("Back")}, nil)
+	wantError(t, "second DeleteCustomer", deleteCustomer(ctx, s, scope, c.ID), notFound)
+	_, _, err := updateReplay(ctx, s, scope, c.ID, &casapay.CustomerParams{Name: str("Back")}, nil)
 	wantError(t, "UpdateCustomer after delete", err, notFound)
 	if diff := gocmp.Diff(want, findCustomer(t, s, scope, c.ID)); diff != "" {
 		t.Errorf("FindCustomer after update of deleted mismatch (-want +got):\n%s", diff)
@@ -817,7 +845,7 @@ func testIdempotency(t *testing.T, open Opener) {
 	create := func(t *testing.T, scope casapay.Scope, idem *casapay.Idempotency) *casapay.Customer {
 		t.Helper()
 		c := newCustomer(t, scope, p, idem.Created.Unix()-epoch)
-		replay, err := s.CreateCustomer(t.Context(), scope, c, idem)
+		replay, err := createReplay(t.Context(), s, scope, c, idem)
 		if err != nil || replay != nil {
 			t.Fatalf("CreateCustomer(key %q) = %v, %v, want nil, nil", idem.Key, replay, err)
 		}
@@ -827,7 +855,7 @@ func testIdempotency(t *testing.T, open Opener) {
 	replayed := func(t *testing.T, scope casapay.Scope, idem *casapay.Idempotency) string {
 		t.Helper()
 		c := newCustomer(t, scope, p, idem.Created.Unix()-epoch)
-		replay, err := s.CreateCustomer(t.Context(), scope, c, idem)
+		replay, err := createReplay(t.Context(), s, scope, c, idem)
 		if err != nil {
 			t.Fatalf("retried CreateCustomer(key %q): %v", idem.Key, err)
 		}
@@ -865,13 +893,13 @@ func testIdempotency(t *testing.T, open Opener) {
 		scope := newAccount(t, s)
 		c := create(t, scope, key("k", "fp", 0))
 		other := newCustomer(t, scope, &casapay.CustomerParams{Name: str("Other")}, 1)
-		replay, err := s.CreateCustomer(t.Context(), scope, other, key("k", "fp2", 1))
+		replay, err := createReplay(t.Context(), s, scope, other, key("k", "fp2", 1))
 		if replay != nil {
 			t.Errorf("CreateCustomer with another fingerprint replayed %s", replay.Body)
 		}
 		wantError(t, "CreateCustomer", err, casapay.ErrIdempotencyMismatch("k"))
 		// An update under a key a create used is a different request too.
-		_, replay, err = s.UpdateCustomer(t.Context(), scope, c.ID, &casapay.CustomerParams{Name: str("U")}, key("k", "fp3", 2))
+		_, replay, err = updateReplay(t.Context(), s, scope, c.ID, &casapay.CustomerParams{Name: str("U")}, key("k", "fp3", 2))
 		if replay != nil {
 			t.Errorf("UpdateCustomer with another fingerprint replayed %s", replay.Body)
 		}
@@ -903,14 +931,14 @@ func testIdempotency(t *testing.T, open Opener) {
 		first := create(t, scope, key("k", "fp", 0))
 		window := int64(casapay.IdempotencyWindow / time.Second)
 		// At the window's last second the key still belongs to the first request.
-		_, err := s.CreateCustomer(t.Context(), scope, newCustomer(t, scope, p, window), key("k", "fp2", window))
+		_, err := createReplay(t.Context(), s, scope, newCustomer(t, scope, p, window), key("k", "fp2", window))
 		wantError(t, "CreateCustomer at the window's end", err, casapay.ErrIdempotencyMismatch("k"))
 		// A second later it is free, and the new response replaces the old.
 		second := create(t, scope, key("k", "fp2", window+1))
 		if got, want := replayed(t, scope, key("k", "fp2", window+2)), customerJSON(t, second); got != want {
 			t.Errorf("replay after reuse = %s, want %s", got, want)
 		}
-		_, err = s.CreateCustomer(t.Context(), scope, newCustomer(t, scope, p, window+3), key("k", "fp", window+3))
+		_, err = createReplay(t.Context(), s, scope, newCustomer(t, scope, p, window+3), key("k", "fp", window+3))
 		wantError(t, "CreateCustomer with the expired fingerprint", err, casapay.ErrIdempotencyMismatch("k"))
 		if got, want := listed(t, scope), []string{second.ID, first.ID}; !slices.Equal(got, want) {
 			t.Errorf("ListCustomers = %v, want %v", got, want)
@@ -921,19 +949,19 @@ func testIdempotency(t *testing.T, open Opener) {
 		scope := newAccount(t, s)
 		c := createCustomer(t, s, scope, janeParams(), 0)
 		missing := casapay.NewID("cus")
-		_, _, err := s.UpdateCustomer(t.Context(), scope, missing, &casapay.CustomerParams{Name: str("x")}, key("k1", "fp", 1))
+		_, _, err := updateReplay(t.Context(), s, scope, missing, &casapay.CustomerParams{Name: str("x")}, key("k1", "fp", 1))
 		wantError(t, "UpdateCustomer(missing)", err, casapay.NotFound("customer", "id", missing))
 
 		tooMany := map[string]string{}
 		for i := range casapay.MaxMetadataKeys {
 			tooMany[fmt.Sprintf("k%d", i)] = "v"
 		}
-		_, _, err = s.UpdateCustomer(t.Context(), scope, c.ID, &casapay.CustomerParams{Metadata: tooMany}, key("k2", "fp", 1))
+		_, _, err = updateReplay(t.Context(), s, scope, c.ID, &casapay.CustomerParams{Metadata: tooMany}, key("k2", "fp", 1))
 		wantCode(t, "UpdateCustomer(too much metadata)", err, casapay.CodeParameterInvalidString, "metadata")
 
 		// Had either failure been stored, these other requests under the same keys would be mismatches.
 		create(t, scope, key("k1", "fp-other", 2))
-		got, replay, err := s.UpdateCustomer(t.Context(), scope, c.ID, &casapay.CustomerParams{Name: str("Fixed")}, key("k2", "fp-other", 2))
+		got, replay, err := updateReplay(t.Context(), s, scope, c.ID, &casapay.CustomerParams{Name: str("Fixed")}, key("k2", "fp-other", 2))
 		if err != nil || replay != nil {
 			t.Fatalf("UpdateCustomer after failures = %v, %v, want an update", replay, err)
 		}
@@ -945,18 +973,18 @@ func testIdempotency(t *testing.T, open Opener) {
 	t.Run("update replay", func(t *testing.T) {
 		scope := newAccount(t, s)
 		c := createCustomer(t, s, scope, janeParams(), 0)
-		first, replay, err := s.UpdateCustomer(t.Context(), scope, c.ID,
+		first, replay, err := updateReplay(t.Context(), s, scope, c.ID,
 			&casapay.CustomerParams{Name: str("First"), Metadata: map[string]string{"n": "1"}}, key("u", "fp", 10))
 		if err != nil || replay != nil {
 			t.Fatalf("UpdateCustomer = %v, %v, want an update", replay, err)
 		}
 		// A retry replays the first answer, even though the customer has changed since and the params
 		// given now (which only the fingerprint stands for) would do something else.
-		if _, _, err := s.UpdateCustomer(t.Context(), scope, c.ID, &casapay.CustomerParams{Phone: str("")}, nil); err != nil {
+		if _, _, err := updateReplay(t.Context(), s, scope, c.ID, &casapay.CustomerParams{Phone: str("")}, nil); err != nil {
 			t.Fatalf("UpdateCustomer without a key: %v", err)
 		}
 		want := findCustomer(t, s, scope, c.ID)
-		got, replay, err := s.UpdateCustomer(t.Context(), scope, c.ID, &casapay.CustomerParams{Name: str("Second")}, key("u", "fp", 20))
+		got, replay, err := updateReplay(t.Context(), s, scope, c.ID, &casapay.CustomerParams{Name: str("Second")}, key("u", "fp", 20))
 		if err != nil || got != nil || replay == nil {
 			t.Fatalf("retried UpdateCustomer = %v, %v, %v, want nil, a replay, nil", got, replay, err)
 		}
@@ -979,7 +1007,7 @@ func testConcurrentIdempotentCreate(t *testing.T, open Opener) {
 	const n = 16
 	type result struct {
 		c      *casapay.Customer
-		replay *casapay.Replay
+		replay *casapay.Response
 		err    error
 	}
 	results := make([]result, n)
@@ -991,7 +1019,7 @@ func testConcurrentIdempotentCreate(t *testing.T, open Opener) {
 	for i := range results {
 		wg.Go(func() {
 			<-start // release them together, so they really overlap
-			results[i].replay, results[i].err = s.CreateCustomer(t.Context(), scope, results[i].c, idem)
+			results[i].replay, results[i].err = createReplay(t.Context(), s, scope, results[i].c, idem)
 		})
 	}
 	close(start)
@@ -1185,7 +1213,7 @@ func testPruneIdempotencyKeys(t *testing.T, open Opener) {
 	}{{"old", 0}, {"new", 100}} {
 		c := newCustomer(t, scope, janeParams(), k.sec)
 		idem := &casapay.Idempotency{Key: k.key, Fingerprint: "fp", Created: at(k.sec)}
-		if replay, err := s.CreateCustomer(ctx, scope, c, idem); err != nil || replay != nil {
+		if replay, err := createReplay(ctx, s, scope, c, idem); err != nil || replay != nil {
 			t.Fatalf("CreateCustomer(%s) = %v, %v, want nil, nil", k.key, replay, err)
 		}
 	}
@@ -1195,10 +1223,10 @@ func testPruneIdempotencyKeys(t *testing.T, open Opener) {
 	}
 	// The pruned key is free again, even within its window; the kept one is not.
 	c := newCustomer(t, scope, janeParams(), 150)
-	if replay, err := s.CreateCustomer(ctx, scope, c, &casapay.Idempotency{Key: "old", Fingerprint: "fp2", Created: at(150)}); err != nil || replay != nil {
+	if replay, err := createReplay(ctx, s, scope, c, &casapay.Idempotency{Key: "old", Fingerprint: "fp2", Created: at(150)}); err != nil || replay != nil {
 		t.Errorf("CreateCustomer under a pruned key = %v, %v, want nil, nil", replay, err)
 	}
-	_, err := s.CreateCustomer(ctx, scope, newCustomer(t, scope, janeParams(), 150),
+	_, err := createReplay(ctx, s, scope, newCustomer(t, scope, janeParams(), 150),
 		&casapay.Idempotency{Key: "new", Fingerprint: "fp2", Created: at(150)})
 	wantError(t, "CreateCustomer under a kept key", err, casapay.ErrIdempotencyMismatch("new"))
 
@@ -1211,5 +1239,42 @@ func testPruneIdempotencyKeys(t *testing.T, open Opener) {
 	// Pruning removes stored responses, never the objects they describe.
 	if got, _ := listIDs(t, s, scope, casapay.CustomerFilter{Limit: 100}); len(got) != 3 {
 		t.Errorf("ListCustomers after pruning = %v, want 3 customers", got)
+	}
+}
+
+// testPaymentMethodChecked holds the store, not only the HTTP layer, to the rule that a customer can name
+// only a payment method of its scope: the check runs inside the write's transaction. No payment method
+// exists yet, so every one is missing, and a rejected write changes and records nothing.
+func testPaymentMethodChecked(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	scope := newAccount(t, s)
+
+	p := janeParams()
+	p.PaymentMethod = str("pm_card_visa")
+	c := newCustomer(t, scope, p, 0)
+	_, err := s.CreateCustomer(ctx, scope, c, casapay.Request{})
+	wantError(t, "CreateCustomer(payment_method)", err, casapay.NotFound("PaymentMethod", "payment_method", "pm_card_visa"))
+	if _, err := s.FindCustomer(ctx, scope, c.ID); !casapay.IsNotFound(err) {
+		t.Errorf("FindCustomer after the rejected create: err = %v, want resource_missing", err)
+	}
+
+	kept := createCustomer(t, s, scope, janeParams(), 1)
+	_, _, err = s.UpdateCustomer(ctx, scope, kept.ID, &casapay.CustomerParams{Name: str("X"), DefaultPaymentMethod: str("pm_1")}, casapay.Request{})
+	wantError(t, "UpdateCustomer(default_payment_method)", err, casapay.NotFound("PaymentMethod", "default_payment_method", "pm_1"))
+	if diff := gocmp.Diff(kept, findCustomer(t, s, scope, kept.ID)); diff != "" {
+		t.Errorf("customer changed by the rejected update (-want +got):\n%s", diff)
+	}
+	// The customer is looked up first: a missing one is the error, whatever the payment method.
+	missing := casapay.NewID("cus")
+	_, _, err = s.UpdateCustomer(ctx, scope, missing, &casapay.CustomerParams{DefaultPaymentMethod: str("pm_1")}, casapay.Request{})
+	wantError(t, "UpdateCustomer(missing customer, payment method)", err, casapay.NotFound("customer", "id", missing))
+
+	events, _, err := s.ListEvents(ctx, scope, casapay.EventFilter{})
+	if err != nil {
+		t.Fatalf("ListEvents: %v", err)
+	}
+	if got := eventTypes(events); !slices.Equal(got, []string{casapay.EventCustomerCreated}) {
+		t.Errorf("events = %v, want only the created event of the customer that was stored", got)
 	}
 }

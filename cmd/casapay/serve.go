@@ -149,7 +149,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	var wg sync.WaitGroup
 	pruneCtx, stopPrune := context.WithCancel(ctx)
-	wg.Go(func() { pruneIdempotencyKeys(pruneCtx, logger, store, time.Now) })
+	wg.Go(func() { prune(pruneCtx, logger, store, time.Now) })
 	defer func() {
 		stopPrune()
 		wg.Wait()
@@ -229,18 +229,29 @@ func bootstrap(ctx context.Context, store casapay.Store, stdout io.Writer) error
 	return nil
 }
 
-// pruneIdempotencyKeys deletes expired idempotency records every hour until ctx ends. Expired records
-// are already ignored; pruning only keeps the table small. Every process may prune: deletes are idempotent.
-func pruneIdempotencyKeys(ctx context.Context, logger *slog.Logger, store casapay.Store, now func() time.Time) {
+// prune deletes expired idempotency records, and events older than casapay.EventRetention, at start
+// and then every hour until ctx ends. Expired records are already ignored; pruning keeps the tables
+// small. The store deletes in bounded chunks, so other writes go on meanwhile. Every process may prune:
+// deletes are idempotent.
+func prune(ctx context.Context, logger *slog.Logger, store casapay.Pruner, now func() time.Time) {
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
 	for {
-		n, err := store.PruneIdempotencyKeys(ctx, now().Add(-casapay.IdempotencyWindow))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			logger.ErrorContext(ctx, "prune idempotency keys", "err", err)
-		case n > 0:
-			logger.InfoContext(ctx, "pruned idempotency keys", "count", n)
+		for _, p := range []struct {
+			what  string
+			prune func(context.Context, time.Time) (int64, error)
+			keep  time.Duration
+		}{
+			{"idempotency keys", store.PruneIdempotencyKeys, casapay.IdempotencyWindow},
+			{"events", store.PruneEvents, casapay.EventRetention},
+		} {
+			n, err := p.prune(ctx, now().Add(-p.keep))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				logger.ErrorContext(ctx, "prune "+p.what, "err", err)
+			case n > 0:
+				logger.InfoContext(ctx, "pruned "+p.what, "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
+)
+
+const eventColumns = `id, livemode, type, created, api_version, object, previous_attributes, request_id,
+	idempotency_key, pending_webhooks`
+
+// scanEvent reads a row of eventColumns. The json columns arrive as their text, byte for byte.
+func scanEvent(row pgx.CollectableRow) (*casapay.Event, error) {
+	var ev casapay.Event
+	var object, previous []byte
+	err := row.Scan(&ev.ID, &ev.Livemode, &ev.Type, &ev.Created, &ev.APIVersion, &object, &previous, &ev.RequestID,
+		&ev.IdempotencyKey, &ev.PendingWebhooks)
+	if err != nil {
+		return nil, err
+	}
+	ev.Object = object
+	if previous != nil {
+		ev.PreviousAttributes = previous
+	}
+	return &ev, nil
+}
+
+const insertEvent = `
+INSERT INTO events (account_id, livemode, id, type, created, api_version, object, previous_attributes,
+	request_id, idempotency_key, pending_webhooks)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+// EventInsert inserts ev in scope. The JSON goes as text, so the json columns keep it as it is.
+func (e executor) EventInsert(ctx context.Context, scope casapay.Scope, ev *casapay.Event) error {
+	var previous *string
+	if ev.PreviousAttributes != nil {
+		p := string(ev.PreviousAttributes)
+		previous = &p
+	}
+	_, err := e.exec(ctx, insertEvent, scope.AccountID, scope.Livemode, ev.ID, ev.Type, ev.Created, ev.APIVersion,
+		string(ev.Object), previous, ev.RequestID, ev.IdempotencyKey, ev.PendingWebhooks)
+	return err
+}
+
+const findEvent = `SELECT ` + eventColumns + ` FROM events WHERE account_id = $1 AND livemode = $2 AND id = $3`
+
+// EventGet returns the scope's event, or storage.ErrNoRows.
+func (e executor) EventGet(ctx context.Context, scope casapay.Scope, id string) (*casapay.Event, error) {
+	return queryOne(ctx, e, scanEvent, findEvent, scope.AccountID, scope.Livemode, id)
+}
+
+const eventPosition = `SELECT created FROM events WHERE account_id = $1 AND livemode = $2 AND id = $3`
+
+// EventPosition returns the created time of the scope's event, or storage.ErrNoRows.
+func (e executor) EventPosition(ctx context.Context, scope casapay.Scope, id string) (int64, error) {
+	return scalar[int64](ctx, e, eventPosition, scope.AccountID, scope.Livemode, id)
+}
+
+// The event list queries are planned per execution, as the customer list queries are (see
+// listCustomersWhere): with one type, `type = ANY($7)` becomes an equality that events_type_idx bounds.
+const listEventsWhere = `
+WHERE account_id = $1 AND livemode = $2
+	AND ($5::bigint IS NULL OR created >= $5) AND ($6::bigint IS NULL OR created <= $6)
+	AND ($7::text[] IS NULL OR type = ANY($7))`
+
+const listEventsOlder = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + `
+	AND ($3::bigint IS NULL OR (created, id) < ($3, $4::text))
+ORDER BY created DESC, id DESC LIMIT $8`
+
+const listEventsNewer = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + `
+	AND (created, id) > ($3, $4::text)
+ORDER BY created, id LIMIT $8`
+
+// EventPage reads a page of the scope's events, in reading order.
+func (e executor) EventPage(ctx context.Context, scope casapay.Scope, f casapay.EventFilter, from *storage.Keyset, fetch int) ([]*casapay.Event, error) {
+	query, cursorCreated, cursorID := pageFrom(listEventsOlder, listEventsNewer, from)
+	return queryAll(ctx, e, scanEvent, query, pgx.QueryExecModeExec, scope.AccountID, scope.Livemode,
+		cursorCreated, cursorID, f.Created.Gte, f.Created.Lte, f.Types, fetch)
+}
+
+// pruneEvents deletes one chunk of old events, oldest first, found on events_created_idx.
+const pruneEvents = `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created < $1 ORDER BY created LIMIT $2)`
+
+// EventPrune deletes at most limit events created before cutoff.
+func (e executor) EventPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	return e.exec(ctx, pruneEvents, cutoff.Unix(), limit)
+}

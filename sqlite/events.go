@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
+)
+
+// eventColumns are the columns scanEvent reads, in its order.
+const eventColumns = `id, livemode, type, created, api_version, object, previous_attributes, request_id,
+	idempotency_key, pending_webhooks`
+
+const insertEventSQL = `
+INSERT INTO events (id, account_id, livemode, type, created, api_version, object, previous_attributes,
+	request_id, idempotency_key, pending_webhooks)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// EventInsert inserts e in scope.
+func (e *executor) EventInsert(ctx context.Context, scope casapay.Scope, ev *casapay.Event) error {
+	var previous *string
+	if ev.PreviousAttributes != nil {
+		p := string(ev.PreviousAttributes)
+		previous = &p
+	}
+	_, err := e.exec(ctx, insertEventSQL, ev.ID, scope.AccountID, scope.Livemode, ev.Type, ev.Created, ev.APIVersion,
+		string(ev.Object), previous, ev.RequestID, ev.IdempotencyKey, ev.PendingWebhooks)
+	return err
+}
+
+const findEventSQL = `SELECT ` + eventColumns + ` FROM events WHERE id = ? AND account_id = ? AND livemode = ?`
+
+// EventGet returns an event of scope, or storage.ErrNoRows.
+func (e *executor) EventGet(ctx context.Context, scope casapay.Scope, id string) (*casapay.Event, error) {
+	return scanEvent(e.queryRow(ctx, findEventSQL, id, scope.AccountID, scope.Livemode))
+}
+
+const eventPositionSQL = `SELECT created FROM events WHERE id = ? AND account_id = ? AND livemode = ?`
+
+// EventPosition returns the created time of an event of scope, or storage.ErrNoRows.
+func (e *executor) EventPosition(ctx context.Context, scope casapay.Scope, id string) (int64, error) {
+	var created int64
+	if err := e.queryRow(ctx, eventPositionSQL, id, scope.AccountID, scope.Livemode).Scan(&created); err != nil {
+		return 0, interpret(err)
+	}
+	return created, nil
+}
+
+// The FROM and WHERE of an event page, and its type filters: one type walks events_type; several are
+// a JSON array that json_each turns into a set, walked along events_list.
+const (
+	eventsPage    = `events WHERE account_id = ? AND livemode = ?`
+	eventsOfType  = ` AND type = ?`
+	eventsOfTypes = ` AND type IN (SELECT value FROM json_each(?))`
+)
+
+// EventPage reads a page of events (see pageSQL).
+func (e *executor) EventPage(ctx context.Context, scope casapay.Scope, f casapay.EventFilter, from *storage.Keyset, fetch int) ([]*casapay.Event, error) {
+	query, args, err := eventPageQuery(scope, f, from, fetch)
+	if err != nil {
+		return nil, err
+	}
+	return queryAll(ctx, e, scanEvent, query, args...)
+}
+
+// eventPageQuery returns the query of an event page and its arguments.
+func eventPageQuery(scope casapay.Scope, f casapay.EventFilter, from *storage.Keyset, fetch int) (string, []any, error) {
+	filter, args := ``, []any{scope.AccountID, scope.Livemode}
+	switch len(f.Types) {
+	case 0:
+	case 1:
+		filter = eventsOfType
+		args = append(args, f.Types[0])
+	default:
+		types, err := json.Marshal(f.Types)
+		if err != nil {
+			return "", nil, fmt.Errorf("encode event types: %w", err)
+		}
+		filter = eventsOfTypes
+		args = append(args, string(types))
+	}
+	return pageSQL(eventsPage, eventColumns, filter, shapeOf(f.Created, from)), pageArgs(args, f.Created, from, fetch), nil
+}
+
+// pruneEventsSQL deletes one chunk of old events, oldest first, found on events_created.
+const pruneEventsSQL = `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created < ? ORDER BY created LIMIT ?)`
+
+// EventPrune deletes at most limit events created before cutoff.
+func (e *executor) EventPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	return e.execCount(ctx, pruneEventsSQL, cutoff.Unix(), limit)
+}
+
+// scanEvent reads eventColumns.
+func scanEvent(row scanner) (*casapay.Event, error) {
+	var (
+		ev       casapay.Event
+		object   string
+		previous sql.Null[string]
+	)
+	err := row.Scan(&ev.ID, &ev.Livemode, &ev.Type, &ev.Created, &ev.APIVersion, &object, &previous, &ev.RequestID,
+		&ev.IdempotencyKey, &ev.PendingWebhooks)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	ev.Object = json.RawMessage(object)
+	if previous.Valid {
+		ev.PreviousAttributes = json.RawMessage(previous.V)
+	}
+	return &ev, nil
+}

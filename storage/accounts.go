@@ -1,0 +1,140 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/casapay/casapay"
+)
+
+// AccountExecutor runs the statements of accounts and API keys.
+type AccountExecutor interface {
+	// AccountInsert inserts a.
+	AccountInsert(ctx context.Context, a *casapay.Account) error
+	// AccountsLock keeps other transactions from adding accounts until this one ends, so that checking
+	// for an account and inserting one are one step. A dialect whose writes already exclude each other
+	// may do nothing.
+	AccountsLock(ctx context.Context) error
+	// AccountAny reports whether any account exists.
+	AccountAny(ctx context.Context) (bool, error)
+	// AccountExists reports whether the account exists.
+	AccountExists(ctx context.Context, id string) (bool, error)
+	// APIKeyInsert inserts k; ErrMissingParent if its account does not exist.
+	APIKeyInsert(ctx context.Context, k *casapay.APIKey) error
+	// APIKeyList returns an account's keys, oldest first.
+	APIKeyList(ctx context.Context, accountID string) ([]*casapay.APIKey, error)
+	// APIKeyRevoke sets a key's revocation time unless it has one, and reports whether the account has the key.
+	APIKeyRevoke(ctx context.Context, accountID, keyID string, at time.Time) (bool, error)
+	// APIKeyByHash returns the key stored under hash, or ErrNoRows.
+	APIKeyByHash(ctx context.Context, hash string) (*casapay.APIKey, error)
+}
+
+var _ casapay.AccountStore = (*Store)(nil)
+
+// CreateAccount stores a and keys in one transaction.
+func (s *Store) CreateAccount(ctx context.Context, a *casapay.Account, keys []*casapay.APIKey) error {
+	return s.d.InTx(ctx, func(ctx context.Context, ex Executor) error { return insertAccount(ctx, ex, a, keys) })
+}
+
+// BootstrapAccount stores a and keys if the database has no account, and reports whether it did.
+// Concurrent calls, from any number of processes, create at most one account.
+func (s *Store) BootstrapAccount(ctx context.Context, a *casapay.Account, keys []*casapay.APIKey) (bool, error) {
+	created := false
+	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
+		created = false
+		if err := ex.AccountsLock(ctx); err != nil {
+			return fmt.Errorf("lock accounts: %w", err)
+		}
+		exists, err := ex.AccountAny(ctx)
+		if err != nil {
+			return fmt.Errorf("look for an account: %w", err)
+		}
+		if exists {
+			return nil
+		}
+		created = true
+		return insertAccount(ctx, ex, a, keys)
+	})
+	if err != nil {
+		return false, fmt.Errorf("bootstrap account: %w", err)
+	}
+	return created, nil
+}
+
+func insertAccount(ctx context.Context, ex Executor, a *casapay.Account, keys []*casapay.APIKey) error {
+	if err := ex.AccountInsert(ctx, a); err != nil {
+		return fmt.Errorf("insert account %s: %w", a.ID, err)
+	}
+	for _, k := range keys {
+		if err := ex.APIKeyInsert(ctx, k); err != nil {
+			return fmt.Errorf("insert api key %s: %w", k.ID, err)
+		}
+	}
+	return nil
+}
+
+// CreateAPIKey stores k, or returns resource_missing (param "account") if its account does not exist.
+func (s *Store) CreateAPIKey(ctx context.Context, k *casapay.APIKey) error {
+	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error { return ex.APIKeyInsert(ctx, k) })
+	switch {
+	case errors.Is(err, ErrMissingParent):
+		// api_keys has one reference, so the missing row is the account.
+		return casapay.NotFound("account", "account", k.AccountID)
+	case err != nil:
+		return fmt.Errorf("insert api key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+// ListAPIKeys returns an account's keys, revoked ones included, oldest first, or resource_missing
+// (param "account") if the account does not exist.
+func (s *Store) ListAPIKeys(ctx context.Context, accountID string) ([]*casapay.APIKey, error) {
+	var keys []*casapay.APIKey
+	err := s.d.InReadTx(ctx, func(ctx context.Context, ex Executor) error {
+		exists, err := ex.AccountExists(ctx, accountID)
+		if err != nil {
+			return fmt.Errorf("look up account %s: %w", accountID, err)
+		}
+		if !exists {
+			return casapay.NotFound("account", "account", accountID)
+		}
+		if keys, err = ex.APIKeyList(ctx, accountID); err != nil {
+			return fmt.Errorf("list api keys of %s: %w", accountID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// RevokeAPIKey marks the account's key revoked at the given time, or returns resource_missing (param
+// "id") if the account has no such key. Revoking a revoked key keeps the first time.
+func (s *Store) RevokeAPIKey(ctx context.Context, accountID, keyID string, at time.Time) error {
+	return s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
+		found, err := ex.APIKeyRevoke(ctx, accountID, keyID, at)
+		if err != nil {
+			return fmt.Errorf("revoke api key %s: %w", keyID, err)
+		}
+		if !found {
+			return casapay.NotFound("api key", "id", keyID)
+		}
+		return nil
+	})
+}
+
+// FindAPIKey returns the key stored under hash, revoked or not, or resource_missing (param "key"). The
+// error names no key: the store knows only the hash, and the secret must never reach a response or a log.
+func (s *Store) FindAPIKey(ctx context.Context, hash string) (*casapay.APIKey, error) {
+	k, err := s.d.Executor().APIKeyByHash(ctx, hash)
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return nil, casapay.NotFound("api key", "key", "…")
+	case err != nil:
+		return nil, fmt.Errorf("find api key: %w", err)
+	}
+	return k, nil
+}

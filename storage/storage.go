@@ -1,0 +1,70 @@
+// Package storage is CasaPay's storage written once, above the SQL dialects: transactions, the
+// idempotency flow, the rules of each resource (what is missing, what may change), event recording,
+// cursors and has_more. It implements casapay.Store on any Driver. The sqlite and postgres packages are
+// Drivers: each offers transactions and an Executor of primitive statements in its own SQL, and nothing
+// else, as river's client is written once above riverdriver.Executor.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a Driver returns for the outcomes the orchestration acts on. Each driver recognises them in
+// its library's errors in one place, by value or code, and wraps them, keeping the original in the
+// chain for the log; callers test with errors.Is. They are not *casapay.Error values: only the caller
+// knows which object and which parameter a missing row is about.
+var (
+	// ErrNoRows: a statement that reads one row found none.
+	ErrNoRows = errors.New("no rows")
+	// ErrDuplicate: an insert broke a primary key or a unique constraint.
+	ErrDuplicate = errors.New("a row with this key already exists")
+	// ErrMissingParent: an insert named a row (an account, say) that does not exist.
+	ErrMissingParent = errors.New("a referenced row does not exist")
+)
+
+// Driver is one SQL dialect's store: transactions, and executors of primitive statements.
+type Driver interface {
+	// InTx runs fn in a read-write transaction, committing it if fn returns nil and rolling it back
+	// otherwise; fn's error is returned as it is. fn must run every statement on the Executor and with
+	// the context it is given. A client that goes away cannot cancel the commit: once fn has returned nil,
+	// InTx reports what the commit did, never the caller's cancellation instead. fn runs once.
+	InTx(ctx context.Context, fn func(ctx context.Context, ex Executor) error) error
+
+	// InReadTx runs fn in a read-only transaction whose statements all see one snapshot.
+	InReadTx(ctx context.Context, fn func(ctx context.Context, ex Executor) error) error
+
+	// Executor returns an executor outside any transaction, for reads of one statement, each its own
+	// snapshot. It must not be used to write.
+	Executor() Executor
+}
+
+// Executor runs one dialect's primitive statements: each method is one statement, or a few that make
+// one step (a bulk insert in chunks). Reads of one row return ErrNoRows when there is none. Every
+// method that touches a resource takes the Scope and filters on it.
+type Executor interface {
+	AccountExecutor
+	CustomerExecutor
+	EventExecutor
+	IdempotencyExecutor
+}
+
+// Keyset is where a list page starts: the position (Created, ID) of the cursor's row. Pages read from
+// it away from the cursor: older rows, newest first, or with Newer (ending_before), newer rows, oldest
+// first, which the orchestration turns around.
+type Keyset struct {
+	Created int64
+	ID      string
+	Newer   bool
+}
+
+// Store implements casapay.Store on a Driver. It holds no state of its own beyond the driver, so any
+// number of Stores may share one. Close belongs to the driver.
+type Store struct {
+	d   Driver
+	now func() time.Time
+}
+
+// New returns the Store that runs on d.
+func New(d Driver) *Store { return &Store{d: d, now: time.Now} }
