@@ -12,7 +12,9 @@ import (
 // in one batch, the later one finds the earlier one's record in the batch's transaction and replays it;
 // the replay is answered, like every answer, only once that transaction has committed, so it never
 // replays a response that was then lost.
-func (e *executor) IdempotencyLock(context.Context, casapay.Scope, string) (bool, error) { return true, nil }
+func (e *executor) IdempotencyLock(context.Context, casapay.Scope, string) (bool, error) {
+	return true, nil
+}
 
 const findResponseSQL = `
 SELECT fingerprint, status, body FROM idempotency_keys

@@ -259,7 +259,9 @@ func TestBatchIdempotencyKey(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range customers {
 		customers[i] = newTestCustomer(t, scope, "Retried")
-		wg.Go(func() { replays[i], errs[i] = s.CreateCustomer(t.Context(), scope, customers[i], casapay.Request{Idempotency: idem}) })
+		wg.Go(func() {
+			replays[i], errs[i] = s.CreateCustomer(t.Context(), scope, customers[i], casapay.Request{Idempotency: idem})
+		})
 	}
 	<-queued
 	if err := release(); err != nil {

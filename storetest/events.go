@@ -309,7 +309,9 @@ var errEventInsert = errors.New("event insert failed")
 // failingEvents is an executor whose event inserts fail.
 type failingEvents struct{ storage.Executor }
 
-func (failingEvents) EventInsert(context.Context, casapay.Scope, *casapay.Event) error { return errEventInsert }
+func (failingEvents) EventInsert(context.Context, casapay.Scope, *casapay.Event) error {
+	return errEventInsert
+}
 
 // testEventAtomic makes every event insert fail: each customer write then fails as a whole, its change
 // rolled back and nothing stored under its idempotency key, on the real store's transactions.
