@@ -409,6 +409,48 @@ func listAll(t *testing.T, client *http.Client, baseURL, key string, atMost int)
 	return nil
 }
 
+// listCreatedEvents walks every customer.created event the key sees, 100 at a time, and returns the ID
+// of the customer in each.
+func listCreatedEvents(t *testing.T, client *http.Client, baseURL, key string, atMost int) []string {
+	t.Helper()
+	var ids []string
+	after := ""
+	for range atMost/100 + 2 {
+		u := baseURL + "/v1/events?type=customer.created&limit=100"
+		if after != "" {
+			u += "&starting_after=" + url.QueryEscape(after)
+		}
+		a, err := do(t.Context(), client, "GET", u, key, "", nil)
+		if err != nil {
+			t.Fatalf("list events: %v", err)
+		}
+		var page struct {
+			Data []struct {
+				ID   string `json:"id"`
+				Data struct {
+					Object customerJSON `json:"object"`
+				} `json:"data"`
+			} `json:"data"`
+			HasMore bool `json:"has_more"`
+		}
+		if a.Status != http.StatusOK || json.Unmarshal(a.Body, &page) != nil {
+			t.Fatalf("GET %s = %d %s", u, a.Status, a.Body)
+		}
+		for _, e := range page.Data {
+			ids = append(ids, e.Data.Object.ID)
+		}
+		if !page.HasMore {
+			return ids
+		}
+		if len(page.Data) == 0 {
+			t.Fatalf("GET %s: an empty page with has_more true", u)
+		}
+		after = page.Data[len(page.Data)-1].ID
+	}
+	t.Fatalf("the event list goes on past %d events", atMost)
+	return nil
+}
+
 // TestCrashLosesNothingAcknowledged kills `casapay serve` with SIGKILL in the middle of concurrent
 // creates, three times, and restarts it on the same database each time. After each restart:
 //   - every create answered 200, in this cycle or an earlier one, is retrievable and not deleted;
@@ -417,7 +459,8 @@ func listAll(t *testing.T, client *http.Client, baseURL, key string, atMost int)
 //   - a retry of each create the kill left unanswered succeeds, as an SDK's retry would: it replays the
 //     answer if the create committed, or creates the customer now;
 //   - the list, walked with starting_after, holds exactly the customers of all those answers, each once:
-//     none is lost, and none committed without its idempotency record (its retry would have made a second).
+//     none is lost, and none committed without its idempotency record (its retry would have made a second);
+//   - each of those customers has exactly one customer.created event, and no such event names any other.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	const (
 		cycles  = 3
@@ -540,6 +583,22 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 						if missing <= 10 {
 							t.Errorf("LOST: create %s was answered 200 with %s, which the list after restart lacks", c.Key, c.ID)
 						}
+					}
+				}
+				// Every customer that committed has its customer.created event, exactly one, and no event
+				// committed without its customer: the change and its event are one transaction.
+				events := map[string]int{}
+				for _, id := range listCreatedEvents(t, client, p.URL, key, len(acked)+workers*cycles) {
+					events[id]++
+				}
+				for _, c := range acked {
+					if n := events[c.ID]; n != 1 {
+						t.Errorf("create %s was answered 200 with %s, which has %d customer.created events after restart, want 1", c.Key, c.ID, n)
+					}
+				}
+				for id := range events {
+					if !seen[id] {
+						t.Errorf("a customer.created event names %s, which the list lacks: an event committed without its change", id)
 					}
 				}
 				t.Logf("cycle %d: SIGKILL after %d creates answered 200, with %d in flight (%d unanswered in all, of which %d had committed); "+
