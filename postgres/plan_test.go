@@ -58,7 +58,23 @@ func TestListUsesIndex(t *testing.T) {
 	if err := s.ImportCustomers(ctx, scope, cs); err != nil {
 		t.Fatalf("ImportCustomers: %v", err)
 	}
-	if _, err := s.pool.Exec(ctx, "ANALYZE customers"); err != nil {
+	// As many events, of three types, a second apart.
+	var events []*casapay.Event
+	err = s.InTx(ctx, func(ctx context.Context, ex storage.Executor) error {
+		for i := range n {
+			typ := casapay.EventTypes[i%len(casapay.EventTypes)]
+			e := casapay.NewEvent(scope, typ, []byte(`{}`), nil, casapay.Request{Time: created.Add(time.Duration(i) * time.Second)}, created)
+			if err := ex.EventInsert(ctx, scope, e); err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("insert events: %v", err)
+	}
+	if _, err := s.pool.Exec(ctx, "ANALYZE customers, events"); err != nil {
 		t.Fatalf("analyze: %v", err)
 	}
 
@@ -114,6 +130,45 @@ func TestListUsesIndex(t *testing.T) {
 			}
 		})
 	}
+	testEventPlans(t, traced, pool, rec, scope, events)
+}
+
+// testEventPlans is TestListUsesIndex for events: every shape of event list reads its page off
+// events_list_idx, or events_type_idx for one type, bounded by its cursor.
+func testEventPlans(t *testing.T, traced *Store, pool *pgxpool.Pool, rec *listRecorder, scope casapay.Scope, events []*casapay.Event) {
+	mid := events[len(events)/2]
+	oneType := []string{casapay.EventCustomerUpdated}
+	since := mid.Created - 3600
+	for _, tt := range []struct {
+		name      string
+		f         casapay.EventFilter
+		wantIndex string
+		wantConds []string
+	}{
+		{"first page", casapay.EventFilter{}, "events_list_idx", nil},
+		{"starting_after", casapay.EventFilter{StartingAfter: mid.ID}, "events_list_idx", []string{"ROW(created, id) < ROW("}},
+		{"ending_before", casapay.EventFilter{EndingBefore: mid.ID}, "events_list_idx", []string{"ROW(created, id) > ROW("}},
+		{"created", casapay.EventFilter{Created: casapay.TimeRange{Gte: &since}}, "events_list_idx", []string{"created >="}},
+		{"type", casapay.EventFilter{Types: oneType}, "events_type_idx", []string{"type ="}},
+		{"type starting_after", casapay.EventFilter{Types: oneType, StartingAfter: mid.ID}, "events_type_idx",
+			[]string{"type =", "ROW(created, id) < ROW("}},
+	} {
+		t.Run("events "+tt.name, func(t *testing.T) {
+			*rec = listRecorder{}
+			if _, _, err := traced.ListEvents(t.Context(), scope, tt.f); err != nil {
+				t.Fatalf("ListEvents: %v", err)
+			}
+			if rec.sql == "" {
+				t.Fatal("ListEvents sent neither listEventsOlder nor listEventsNewer")
+			}
+			plan := explain(t, pool, rec.sql, rec.args)
+			conds := append([]string{"account_id =", "livemode ="}, tt.wantConds...)
+			if !plan.searches(tt.wantIndex, conds) || plan.has("Seq Scan", "Sort", "Incremental Sort") {
+				t.Errorf("plan = %s; want an Index Scan of %s with Index Cond %q, without Seq Scan or Sort",
+					plan, tt.wantIndex, conds)
+			}
+		})
+	}
 }
 
 // listRecorder is a pgx.QueryTracer that keeps the last list query a pool sent: its text, and its arguments
@@ -124,7 +179,7 @@ type listRecorder struct {
 }
 
 func (r *listRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if data.SQL == listCustomersOlder || data.SQL == listCustomersNewer {
+	if data.SQL == listCustomersOlder || data.SQL == listCustomersNewer || data.SQL == listEventsOlder || data.SQL == listEventsNewer {
 		r.sql, r.args = data.SQL, slices.Clone(data.Args)
 	}
 	return ctx
