@@ -118,15 +118,22 @@ WHERE account_id = $1 AND livemode = $2 AND NOT deleted
 	AND ($5::bigint IS NULL OR created >= $5) AND ($6::bigint IS NULL OR created <= $6)
 	AND ($7::text IS NULL OR email_lower = $7)`
 
-// listCustomersOlder pages newest first, from the top or strictly after the cursor ($3, $4).
-const listCustomersOlder = `SELECT ` + customerColumns + ` FROM customers` + listCustomersWhere + `
+// The keyset of every page query, after its WHERE: pageOlder pages newest first, from the top or strictly
+// after the cursor ($3, $4); pageNewer pages oldest first from just before the cursor, for ending_before.
+// $8 is the number of rows to fetch.
+const (
+	pageOlder = `
 	AND ($3::bigint IS NULL OR (created, id) < ($3, $4::text))
 ORDER BY created DESC, id DESC LIMIT $8`
-
-// listCustomersNewer pages oldest first from just before the cursor ($3, $4), for ending_before.
-const listCustomersNewer = `SELECT ` + customerColumns + ` FROM customers` + listCustomersWhere + `
+	pageNewer = `
 	AND (created, id) > ($3, $4::text)
 ORDER BY created, id LIMIT $8`
+)
+
+const (
+	listCustomersOlder = `SELECT ` + customerColumns + ` FROM customers` + listCustomersWhere + pageOlder
+	listCustomersNewer = `SELECT ` + customerColumns + ` FROM customers` + listCustomersWhere + pageNewer
+)
 
 // CustomerPage reads a page of the scope's customers that are not deleted, in reading order.
 func (e executor) CustomerPage(ctx context.Context, scope casapay.Scope, f casapay.CustomerFilter, from *storage.Keyset, fetch int) ([]*casapay.Customer, error) {

@@ -36,13 +36,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 
 // EventInsert inserts ev in scope. The JSON goes as text, so the json columns keep it as it is.
 func (e executor) EventInsert(ctx context.Context, scope casapay.Scope, ev *casapay.Event) error {
-	var previous *string
-	if ev.PreviousAttributes != nil {
-		p := string(ev.PreviousAttributes)
-		previous = &p
-	}
 	_, err := e.exec(ctx, insertEvent, scope.AccountID, scope.Livemode, ev.ID, ev.Type, ev.Created, ev.APIVersion,
-		string(ev.Object), previous, ev.RequestID, ev.IdempotencyKey, ev.PendingWebhooks)
+		string(ev.Object), storage.Text(ev.PreviousAttributes), ev.RequestID, ev.IdempotencyKey, ev.PendingWebhooks)
 	return err
 }
 
@@ -69,13 +64,10 @@ WHERE account_id = $1 AND livemode = $2
 	AND ($5::bigint IS NULL OR created >= $5) AND ($6::bigint IS NULL OR created <= $6)
 	AND ($7::text IS NULL OR type = $7) AND ($9::text[] IS NULL OR type = ANY($9))`
 
-const listEventsOlder = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + `
-	AND ($3::bigint IS NULL OR (created, id) < ($3, $4::text))
-ORDER BY created DESC, id DESC LIMIT $8`
-
-const listEventsNewer = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + `
-	AND (created, id) > ($3, $4::text)
-ORDER BY created, id LIMIT $8`
+const (
+	listEventsOlder = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + pageOlder
+	listEventsNewer = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + pageNewer
+)
 
 // EventPage reads a page of the scope's events, in reading order.
 func (e executor) EventPage(ctx context.Context, scope casapay.Scope, f casapay.EventFilter, from *storage.Keyset, fetch int) ([]*casapay.Event, error) {

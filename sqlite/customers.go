@@ -128,11 +128,7 @@ const customerPositionSQL = `SELECT created FROM customers WHERE id = ? AND acco
 
 // CustomerPosition returns the created time of a customer of scope, or storage.ErrNoRows.
 func (e *executor) CustomerPosition(ctx context.Context, scope casapay.Scope, id string) (int64, error) {
-	var created int64
-	if err := e.queryRow(ctx, customerPositionSQL, id, scope.AccountID, scope.Livemode).Scan(&created); err != nil {
-		return 0, interpret(err)
-	}
-	return created, nil
+	return e.position(ctx, customerPositionSQL, scope, id)
 }
 
 // customersPage is the FROM and WHERE of a customer page: it walks customers_list, or

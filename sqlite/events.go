@@ -22,13 +22,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // EventInsert inserts e in scope.
 func (e *executor) EventInsert(ctx context.Context, scope casapay.Scope, ev *casapay.Event) error {
-	var previous *string
-	if ev.PreviousAttributes != nil {
-		p := string(ev.PreviousAttributes)
-		previous = &p
-	}
 	_, err := e.exec(ctx, insertEventSQL, ev.ID, scope.AccountID, scope.Livemode, ev.Type, ev.Created, ev.APIVersion,
-		string(ev.Object), previous, ev.RequestID, ev.IdempotencyKey, ev.PendingWebhooks)
+		string(ev.Object), storage.Text(ev.PreviousAttributes), ev.RequestID, ev.IdempotencyKey, ev.PendingWebhooks)
 	return err
 }
 
@@ -43,11 +38,7 @@ const eventPositionSQL = `SELECT created FROM events WHERE id = ? AND account_id
 
 // EventPosition returns the created time of an event of scope, or storage.ErrNoRows.
 func (e *executor) EventPosition(ctx context.Context, scope casapay.Scope, id string) (int64, error) {
-	var created int64
-	if err := e.queryRow(ctx, eventPositionSQL, id, scope.AccountID, scope.Livemode).Scan(&created); err != nil {
-		return 0, interpret(err)
-	}
-	return created, nil
+	return e.position(ctx, eventPositionSQL, scope, id)
 }
 
 // The FROM and WHERE of an event page, and its type filters: one type walks events_type; several are

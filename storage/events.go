@@ -29,6 +29,16 @@ var (
 	_ casapay.Pruner     = (*Store)(nil)
 )
 
+// Text returns JSON as the text a column holds: nil (SQL NULL) for nil, as an event's
+// previous_attributes is unless the event is an update.
+func Text(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
 // FindEvent returns an event of scope, or resource_missing (param "id").
 func (s *Store) FindEvent(ctx context.Context, scope casapay.Scope, id string) (*casapay.Event, error) {
 	e, err := s.d.Executor().EventGet(ctx, scope, id)
