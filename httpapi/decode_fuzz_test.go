@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"unicode/utf8"
 
@@ -163,6 +164,46 @@ func FuzzDecodeQuery(f *testing.F) {
 
 		if err := decodeCustomerDelete(newDecodeRequest(t, http.MethodDelete, query, "", "")); err != nil {
 			checkDecodeFailure(t, err)
+		}
+	})
+}
+
+func FuzzDecodeEventList(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"limit=3&starting_after=evt_8E5pnDkXCLrv5ck5okL3pIic",
+		"type=customer.*&created[gte]=1706140800",
+		"types[0]=customer.created&types[1]=customer.updated",
+		"types[]=customer.created&type=customer.updated",
+		"type=*&ending_before=evt_a",
+		"type=customer.&types=",
+		"types[0]=customer.*",
+		"types[0][x]=1&type[y]=2",
+		"starting_after=cus_4QFJOjw2pOmAGJ",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		filter, err := decodeEventList(newDecodeRequest(t, http.MethodGet, query, "", ""))
+		if err != nil {
+			checkDecodeFailure(t, err)
+			return
+		}
+		if filter.Limit < 1 || filter.Limit > casapay.MaxListLimit || len(filter.Types) > casapay.MaxEventTypes {
+			t.Errorf("decoded limit %d, %d types", filter.Limit, len(filter.Types))
+		}
+		for _, c := range []string{filter.StartingAfter, filter.EndingBefore} {
+			if c != "" && !casapay.ValidID("evt", c) {
+				t.Errorf("decoded cursor %q", c)
+			}
+		}
+		for _, typ := range filter.Types {
+			if !slices.Contains(casapay.EventTypes, typ) {
+				t.Errorf("decoded type %q", typ)
+			}
+		}
+		if filter.Types != nil && len(filter.Types) == 0 {
+			t.Error("decoded an empty, non-nil set of types, which the store refuses")
 		}
 	})
 }

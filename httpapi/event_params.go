@@ -7,6 +7,8 @@ import (
 	"github.com/casapay/casapay"
 )
 
+// This file binds the parameters of the event endpoints.
+
 // decodeEventList returns the filter of GET /v1/events: the list parameters, created, and either type
 // (an exact type or a pattern such as customer.*) or types[] (up to casapay.MaxEventTypes exact types),
 // never both. A type that names no known event is a 400, not an empty list.
@@ -16,16 +18,17 @@ func decodeEventList(r *http.Request) (*casapay.EventFilter, error) {
 		return nil, err
 	}
 	f := &casapay.EventFilter{Limit: casapay.DefaultListLimit}
+	pg := page{prefix: "evt", noun: "event", limit: &f.Limit, startingAfter: &f.StartingAfter, endingBefore: &f.EndingBefore}
 	var typeGiven bool
 	for _, key := range root.keys {
 		n := root.hash[key]
+		if ok, err := pg.bind(n, key); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		switch key {
-		case "limit":
-			err = bindLimit(n, key, &f.Limit)
-		case "starting_after":
-			f.StartingAfter, err = bindCursor(n, key, "evt", "event")
-		case "ending_before":
-			f.EndingBefore, err = bindCursor(n, key, "evt", "event")
 		case "created":
 			f.Created, err = bindTimeRange(n, key)
 		case "type":
@@ -47,7 +50,7 @@ func decodeEventList(r *http.Request) (*casapay.EventFilter, error) {
 		return nil, casapay.InvalidParam(casapay.CodeParametersExclusive, "types",
 			"You may only specify one of these parameters: type, types.")
 	}
-	if err := checkCursors(f.StartingAfter, f.EndingBefore); err != nil {
+	if err := pg.check(); err != nil {
 		return nil, err
 	}
 	return f, nil

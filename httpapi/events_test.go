@@ -250,3 +250,27 @@ func TestIdempotencyKeyEchoed(t *testing.T) {
 		t.Errorf("a request without a key answered Idempotency-Key %q", got)
 	}
 }
+
+// TestPaymentMethodCheckedInWrite checks the order of a write's checks: the customer first, then the
+// payment method it names, both inside the write, so a missing customer is the error whatever else the
+// request says, and a rejected write records no event.
+func TestPaymentMethodCheckedInWrite(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open storetest.Opener) {
+		e := newEnv(t, open)
+		missing := "cus_0000000000000000000000000"
+		r := e.post(t, "/v1/customers/"+missing, "default_payment_method=pm_card_visa")
+		mustStatus(t, r, http.StatusNotFound)
+		if got := r.Error(t); got.Param != "id" {
+			t.Errorf("update of a missing customer naming a payment method: error param %q, want id (%s)", got.Param, got.Message)
+		}
+		id := e.createCustomer(t, "name=Jane")["id"].(string)
+		r = e.post(t, "/v1/customers/"+id, "name=Janet&default_payment_method=pm_card_visa")
+		mustStatus(t, r, http.StatusNotFound)
+		if got := r.Error(t); got.Param != "default_payment_method" {
+			t.Errorf("update naming a missing payment method: error param %q, want default_payment_method", got.Param)
+		}
+		if n := len(e.listEvents(t, "")); n != 1 {
+			t.Errorf("%d events after one create and rejected updates, want 1", n)
+		}
+	})
+}

@@ -349,3 +349,42 @@ func testEventAtomic(t *testing.T, open Opener) {
 		t.Errorf("events = %v, want %v: only the writes that committed", got, want)
 	}
 }
+
+// cancelAfterPut is an executor that cancels the request's context once the write's last statement,
+// the stored idempotent response, has run: the client goes away just as the commit begins.
+type cancelAfterPut struct {
+	storage.Executor
+	cancel context.CancelFunc
+}
+
+func (c cancelAfterPut) IdempotencyPut(ctx context.Context, scope casapay.Scope, idem *casapay.Idempotency, r *casapay.Response) error {
+	err := c.Executor.IdempotencyPut(ctx, scope, idem, r)
+	c.cancel()
+	return err
+}
+
+// testCommitOutlivesClient cancels a write's context after its last statement and before its commit:
+// the commit goes ahead, and the write reports success, since it did succeed. Were the commit to follow
+// the request's cancellation, a client that went away could be told "cancelled" for a write that
+// committed, or the write could be lost after every statement of it ran.
+func testCommitOutlivesClient(t *testing.T, open Opener) {
+	s := open(t)
+	scope := newAccount(t, s)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	st := storage.New(WrapDriver(driverOf(t, s), func(ex storage.Executor) storage.Executor { return cancelAfterPut{ex, cancel} }))
+	c := newCustomer(t, scope, janeParams(), 0)
+	idem := &casapay.Idempotency{Key: "k", Fingerprint: "fp", Created: at(0)}
+	resp, err := st.CreateCustomer(ctx, scope, c, casapay.Request{Idempotency: idem})
+	if err != nil || resp.Replayed {
+		t.Fatalf("CreateCustomer cancelled before its commit = %+v, %v, want the fresh create it made", resp, err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("the write never stored its response, so the test cancelled nothing")
+	}
+	findCustomer(t, s, scope, c.ID)
+	replay, err := s.CreateCustomer(t.Context(), scope, newCustomer(t, scope, janeParams(), 1), casapay.Request{Idempotency: idem})
+	if err != nil || !replay.Replayed || string(replay.Body) != string(resp.Body) {
+		t.Errorf("retry = %+v, %v, want a replay of the committed create", replay, err)
+	}
+}

@@ -45,6 +45,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"ListEvents", testListEvents},
 		{"PruneEvents", testPruneEvents},
 		{"EventAtomic", testEventAtomic},
+		{"CommitOutlivesClient", testCommitOutlivesClient},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

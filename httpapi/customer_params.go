@@ -1,0 +1,125 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/casapay/casapay"
+)
+
+// This file binds the parameters of the customer endpoints, with the binders of bind.go, from the
+// tree that params.go decodes.
+
+// decodeCustomerCreate returns the parameters of POST /v1/customers, validated.
+func decodeCustomerCreate(r *http.Request) (*casapay.CustomerParams, error) {
+	return decodeCustomerParams(r, true)
+}
+
+// decodeCustomerUpdate returns the parameters of POST /v1/customers/{id}, validated. They are
+// create's, with default_payment_method in place of payment_method.
+func decodeCustomerUpdate(r *http.Request) (*casapay.CustomerParams, error) {
+	return decodeCustomerParams(r, false)
+}
+
+// decodeCustomerParams binds create or update parameters, which differ in one parameter only:
+// create takes payment_method, update default_payment_method.
+func decodeCustomerParams(r *http.Request, create bool) (*casapay.CustomerParams, error) {
+	root, err := decodeParamTree(r)
+	if err != nil {
+		return nil, err
+	}
+	p := &casapay.CustomerParams{}
+	paymentMethodKey, paymentMethod := "default_payment_method", &p.DefaultPaymentMethod
+	if create {
+		paymentMethodKey, paymentMethod = "payment_method", &p.PaymentMethod
+	}
+	for _, key := range root.keys {
+		n := root.hash[key]
+		switch key {
+		case "name":
+			p.Name, err = bindString(n, key)
+		case "email":
+			p.Email, err = bindString(n, key)
+		case "phone":
+			p.Phone, err = bindString(n, key)
+		case "address":
+			p.Address, err = bindAddress(n, key)
+		case "metadata":
+			p.Metadata, p.ClearMetadata, err = bindMetadata(n, key)
+		case "expand":
+			p.Expand, err = bindExpand(n, key, "default_payment_method")
+		case paymentMethodKey:
+			*paymentMethod, err = bindString(n, key)
+		default:
+			err = unknownParam(key)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// decodeCustomerRetrieve returns the expand parameter of GET /v1/customers/{id}, the only one it takes.
+func decodeCustomerRetrieve(r *http.Request) (expand []string, err error) {
+	root, err := decodeParamTree(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, key := range root.keys {
+		if key != "expand" {
+			return nil, unknownParam(key)
+		}
+		if expand, err = bindExpand(root.hash[key], key, "default_payment_method"); err != nil {
+			return nil, err
+		}
+	}
+	return expand, nil
+}
+
+// decodeCustomerDelete checks that DELETE /v1/customers/{id} has no parameters.
+func decodeCustomerDelete(r *http.Request) error { return decodeNoParams(r) }
+
+// decodeCustomerList returns the filter and the expand parameter of GET /v1/customers. The filter's
+// Limit is casapay.DefaultListLimit unless limit is given, and at most one cursor is set; cursors
+// are only checked for shape, not looked up. An empty value (limit=, email=) counts as absent.
+func decodeCustomerList(r *http.Request) (*casapay.CustomerFilter, []string, error) {
+	root, err := decodeParamTree(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := &casapay.CustomerFilter{Limit: casapay.DefaultListLimit}
+	pg := page{prefix: "cus", noun: "customer", limit: &f.Limit, startingAfter: &f.StartingAfter, endingBefore: &f.EndingBefore}
+	var expand []string
+	for _, key := range root.keys {
+		n := root.hash[key]
+		if ok, err := pg.bind(n, key); ok || err != nil {
+			if err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		switch key {
+		case "email":
+			var email *string
+			if email, err = bindString(n, key); err == nil && *email != "" {
+				f.Email = email
+			}
+		case "created":
+			f.Created, err = bindTimeRange(n, key)
+		case "expand":
+			expand, err = bindExpand(n, key, "data.default_payment_method")
+		default:
+			err = unknownParam(key)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := pg.check(); err != nil {
+		return nil, nil, err
+	}
+	return f, expand, nil
+}
