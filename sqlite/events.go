@@ -77,8 +77,13 @@ func eventPageQuery(scope casapay.Scope, f casapay.EventFilter, from *storage.Ke
 	return pageSQL(eventsPage, eventColumns, filter, shapeOf(f.Created, from)), pageArgs(args, f.Created, from, fetch), nil
 }
 
-// pruneEventsSQL deletes one chunk of old events, oldest first, found on events_created.
-const pruneEventsSQL = `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created < ? ORDER BY created LIMIT ?)`
+// pruneEventsSQL deletes the expired events among the oldest inserted: it reads the first rows of the
+// table in rowid order, which needs no index, and stops after limit of them. Rowids grow with each
+// insert, and an event is inserted when it happens, so the oldest rows are the oldest events; a chunk
+// that finds fewer than limit expired ones has reached the events that are still kept, and ends the
+// prune. Filtering on created over the whole table instead would scan every kept event once nothing
+// is left to delete.
+const pruneEventsSQL = `DELETE FROM events WHERE rowid IN (SELECT rowid FROM events ORDER BY rowid LIMIT ?2) AND created < ?1`
 
 // EventPrune deletes at most limit events created before cutoff.
 func (e *executor) EventPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {

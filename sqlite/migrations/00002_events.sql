@@ -17,10 +17,11 @@ CREATE TABLE events (
 ) STRICT;
 
 -- A list walks events_list newest first from a (created, id) cursor, or events_type when it asks for
--- one type: a page costs the same wherever it starts. Pruning deletes by age.
+-- one type: a page costs the same wherever it starts. There is no index on created alone: every index
+-- is written with every event, on the one writer, so pruning walks the table in rowid order instead,
+-- which is the order events were inserted in, and so their age (see pruneEventsSQL).
 CREATE INDEX events_list ON events (account_id, livemode, created DESC, id DESC);
 CREATE INDEX events_type ON events (account_id, livemode, type, created DESC, id DESC);
-CREATE INDEX events_created ON events (created);
 
 -- +goose Down
 DROP TABLE events;
