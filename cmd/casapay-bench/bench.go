@@ -105,7 +105,10 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 		if cfg.profileDir != "" && (name == "retrieve" || name == "create") {
 			saveProfile = startProfile(ctx, cfg, srv.pprofURL(), filepath.Join(cfg.profileDir, sr.Store, name+".pprof"))
 		}
+		meter := cpuMeter{server: srv, database: sr.Store == "postgres"}
+		before, cpuErr := meter.read()
 		s, err := measure(ctx, cfg, name, pr, fx.op(client, op, urls))
+		after, cpuErr2 := meter.read()
 		if saveProfile != nil {
 			err = errors.Join(err, saveProfile())
 		}
@@ -113,6 +116,9 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 			return nil, err
 		}
 		r := newResult(name, s)
+		if cpuErr == nil && cpuErr2 == nil && len(urls) == 1 { // a second server's CPU is not metered
+			r.ServerCPU, r.DatabaseCPU = perRequest(before, after, s.Requests-s.Errors)
+		}
 		switch op {
 		case "create", "update":
 			r.ratioTo("commit", commit)

@@ -67,6 +67,10 @@ type result struct {
 	P999      float64 `json:"p99_9_ms"`
 	Ratio     float64 `json:"ratio,omitempty"`    // RPS over the baseline's
 	RatioTo   string  `json:"ratio_to,omitempty"` // bare or commit
+	// ServerCPU and DatabaseCPU are the CPU time, in microseconds, that the serve process and the
+	// PostgreSQL processes used per successful request (see cpuMeter); zero when not measured.
+	ServerCPU   float64 `json:"server_cpu_us_per_req,omitempty"`
+	DatabaseCPU float64 `json:"database_cpu_us_per_req,omitempty"`
 }
 
 func newResult(operation string, s sample) *result {
@@ -160,15 +164,16 @@ func writeTable(w io.Writer, r *report) error {
 		for _, res := range s.Results {
 			width = max(width, len(res.Operation))
 		}
-		row := "%-*s %9s %9s %9s %9s %7s  %s\n"
-		fmt.Fprintf(w, row, width, "operation", "req/s", "p50", "p99", "p99.9", "errors", "ratio")
+		row := "%-*s %9s %9s %9s %9s %7s %9s %9s  %s\n"
+		fmt.Fprintf(w, row, width, "operation", "req/s", "p50", "p99", "p99.9", "errors", "cpu/req", "db cpu", "ratio")
 		for _, res := range s.Results {
 			ratio := "-"
 			if res.RatioTo != "" {
 				ratio = fmt.Sprintf("%.2f× %s", res.Ratio, res.RatioTo)
 			}
 			fmt.Fprintf(w, row, width, res.Operation, fmt.Sprintf("%.0f", res.RPS),
-				fmtMS(res.P50), fmtMS(res.P99), fmtMS(res.P999), strconv.Itoa(res.Errors), ratio)
+				fmtMS(res.P50), fmtMS(res.P99), fmtMS(res.P999), strconv.Itoa(res.Errors),
+				fmtMicros(res.ServerCPU), fmtMicros(res.DatabaseCPU), ratio)
 		}
 		for _, res := range s.Results {
 			if res.Errors > 0 {
@@ -191,6 +196,14 @@ func writeTable(w io.Writer, r *report) error {
 		}
 	}
 	return nil
+}
+
+// fmtMicros formats a CPU time per request, or "-" when it was not measured.
+func fmtMicros(us float64) string {
+	if us == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0fµs", us)
 }
 
 // fmtMS formats milliseconds with three significant digits or so: 0.412ms, 4.12ms, 41.2ms, 412ms.
