@@ -3,6 +3,7 @@ package openapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -164,6 +165,43 @@ func sampleCustomer() *casapay.Customer {
 	}
 }
 
+// sampleEvents returns the events of sampleCustomer's life, newest first: its deletion, an update of
+// its email made by a request with an Idempotency-Key, and its creation, which no API request made.
+// They are built from the domain type so that the check also covers the event's JSON encoding.
+func sampleEvents(t *testing.T) (deleted, updated, created *casapay.Event) {
+	t.Helper()
+	customer := sampleCustomer()
+	object := func(c *casapay.Customer) json.RawMessage {
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("encode customer: %v", err)
+		}
+		return b
+	}
+	version := casapay.APIVersion
+	s := func(v string) *string { return &v }
+
+	before := object(customer)
+	customer.Email = s("jane.new@example.com")
+	after := object(customer)
+	previous, err := casapay.PreviousAttributes(before, after)
+	if err != nil {
+		t.Fatalf("PreviousAttributes: %v", err)
+	}
+	gone, err := customer.DeletedJSON()
+	if err != nil {
+		t.Fatalf("DeletedJSON: %v", err)
+	}
+	deleted = &casapay.Event{ID: "evt_8E5pnFz1Uq4mLw7XkS0bTyRc", Type: casapay.EventCustomerDeleted, Created: 1706141000,
+		APIVersion: &version, Object: gone, RequestID: s("req_2Kd9XwQ4pLm7ZsB1vNc6TgHr")}
+	updated = &casapay.Event{ID: "evt_8E5pnDkXCLrv5ck5okL3pIic", Type: casapay.EventCustomerUpdated, Created: 1706140900,
+		APIVersion: &version, Object: after, PreviousAttributes: previous,
+		RequestID: s("req_0mJ3ZpYxHc7vQ2aLbN5sTgWk"), IdempotencyKey: s("8b7f3a7e-5c1d-4f0e-9a51-0c3f6d2e1b44")}
+	created = &casapay.Event{ID: "evt_8E5pnAq3TbKf1xWm9RvYc2Ld", Type: casapay.EventCustomerCreated, Created: 1706140800,
+		Object: before}
+	return deleted, updated, created
+}
+
 // A response is a recorded answer to check: the request it answers and what came back.
 type response struct {
 	name   string
@@ -208,6 +246,13 @@ func goodResponses(t *testing.T) []response {
 	customer := sampleCustomer()
 	bare := &casapay.Customer{ID: "cus_8WkT3pQ2xYz", Created: 1706140801, Livemode: true}
 	list := map[string]any{"object": "list", "url": "/v1/customers", "has_more": true, "data": []*casapay.Customer{customer, bare}}
+	deleted, updated, created := sampleEvents(t)
+	events := map[string]any{"object": "list", "url": "/v1/events", "has_more": false, "data": []*casapay.Event{deleted, updated, created}}
+	_, err := casapay.EventTypesMatching("type", "invoice.*")
+	var unknownType *casapay.Error
+	if !errors.As(err, &unknownType) {
+		t.Fatalf(`EventTypesMatching("type", "invoice.*") = %v, want a *casapay.Error`, err)
+	}
 	replayed := jsonHeader()
 	replayed.Set("Idempotent-Replayed", "true")
 	utf8Header := jsonHeader()
@@ -216,6 +261,8 @@ func goodResponses(t *testing.T) []response {
 	yamlHeader.Set("Content-Type", "application/yaml")
 	methodNotAllowed := jsonHeader()
 	methodNotAllowed.Set("Allow", "GET, POST, DELETE")
+	methodNotAllowedGet := jsonHeader()
+	methodNotAllowedGet.Set("Allow", "GET")
 
 	return []response{
 		{"create", "POST", base + "/v1/customers", 200, jsonHeader(), mustJSON(t, customer)},
@@ -242,6 +289,23 @@ func goodResponses(t *testing.T) []response {
 			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "The request body is too large."})},
 		{"internal", "GET", base + "/v1/customers", 500, jsonHeader(),
 			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeAPI, Message: "An unexpected error occurred."})},
+		{"retrieve event", "GET", base + "/v1/events/evt_8E5pnDkXCLrv5ck5okL3pIic", 200, jsonHeader(), mustJSON(t, updated)},
+		{"retrieve deletion event", "GET", base + "/v1/events/evt_8E5pnFz1Uq4mLw7XkS0bTyRc", 200, jsonHeader(), mustJSON(t, deleted)},
+		{"retrieve event without request", "GET", base + "/v1/events/evt_8E5pnAq3TbKf1xWm9RvYc2Ld", 200, jsonHeader(), mustJSON(t, created)},
+		{"list events", "GET", base + "/v1/events?types[]=customer.created&types[]=customer.deleted&created[lt]=1706227200", 200,
+			jsonHeader(), mustJSON(t, events)},
+		{"empty events list", "GET", base + "/v1/events?type=customer.*", 200, jsonHeader(),
+			`{"object":"list","url":"/v1/events","has_more":false,"data":[]}`},
+		{"unknown event type", "GET", base + "/v1/events?type=invoice.*", 400, jsonHeader(), errorBody(t, unknownType)},
+		{"event parameter", "GET", base + "/v1/events/evt_8E5pnDkXCLrv5ck5okL3pIic?expand[]=data.object", 400, jsonHeader(),
+			errorBody(t, casapay.InvalidParam(casapay.CodeParameterUnknown, "expand", "Received unknown parameter: expand"))},
+		{"missing event", "GET", base + "/v1/events/evt_nope", 404, jsonHeader(), errorBody(t, casapay.NotFound("event", "id", "evt_nope"))},
+		{"missing event cursor", "GET", base + "/v1/events?starting_after=evt_nope", 404, jsonHeader(),
+			errorBody(t, casapay.NotFound("event", "starting_after", "evt_nope"))},
+		{"events without key", "GET", base + "/v1/events", 401, jsonHeader(),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "You did not provide an API key."})},
+		{"wrong method on events", "POST", base + "/v1/events", 405, methodNotAllowedGet,
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Method POST is not allowed."})},
 		{"health", "GET", base + "/healthz", 200, jsonHeader(), `{"status":"ok"}`},
 		{"document", "GET", base + "/openapi.yaml", 200, yamlHeader, string(openapi.Document)},
 		{"unknown route", "GET", base + "/v1/charges", 404, jsonHeader(),
@@ -292,6 +356,9 @@ func TestCheckerRejects(t *testing.T) {
 		return h
 	}
 	customerWith := func(edit func(m map[string]any)) string { return editJSON(t, customer, edit) }
+	_, updated, created := sampleEvents(t)
+	eventWith := func(edit func(m map[string]any)) string { return editJSON(t, updated, edit) }
+	event := base + "/v1/events/evt_8E5pnDkXCLrv5ck5okL3pIic"
 
 	tests := []response{
 		{"customer without livemode", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
@@ -337,6 +404,29 @@ func TestCheckerRejects(t *testing.T) {
 		{"unknown route with a bare error", "GET", base + "/nope", 404, jsonHeader(), `{"message":"not found"}`},
 		{"unknown route without Request-Id", "GET", base + "/nope", 404, withHeader("Request-Id", ""),
 			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Unrecognized request URL."})},
+		{"event without request", "GET", event, 200, jsonHeader(), eventWith(func(m map[string]any) { delete(m, "request") })},
+		{"event request without idempotency_key", "GET", event, 200, jsonHeader(),
+			eventWith(func(m map[string]any) { delete(m["request"].(map[string]any), "idempotency_key") })},
+		{"event with unknown type", "GET", event, 200, jsonHeader(), eventWith(func(m map[string]any) { m["type"] = "customer.archived" })},
+		{"event id without prefix", "GET", event, 200, jsonHeader(), eventWith(func(m map[string]any) { m["id"] = "8E5pnDkXCLrv5ck5okL3pIic" })},
+		{"event with customer's object", "GET", event, 200, jsonHeader(), eventWith(func(m map[string]any) { m["object"] = "customer" })},
+		{"event without data.object", "GET", event, 200, jsonHeader(),
+			eventWith(func(m map[string]any) { delete(m["data"].(map[string]any), "object") })},
+		{"event with data.object null", "GET", event, 200, jsonHeader(),
+			eventWith(func(m map[string]any) { m["data"].(map[string]any)["object"] = nil })},
+		{"previous_attributes null instead of absent", "GET", event, 200, jsonHeader(),
+			editJSON(t, created, func(m map[string]any) { m["data"].(map[string]any)["previous_attributes"] = nil })},
+		{"negative pending_webhooks", "GET", event, 200, jsonHeader(), eventWith(func(m map[string]any) { m["pending_webhooks"] = -1 })},
+		{"created as a string", "GET", event, 200, jsonHeader(), eventWith(func(m map[string]any) { m["created"] = "1706140900" })},
+		{"unknown event field", "GET", event, 200, jsonHeader(), eventWith(func(m map[string]any) { m["account"] = "acct_1" })},
+		{"events list with the customers URL", "GET", base + "/v1/events", 200, jsonHeader(),
+			`{"object":"list","url":"/v1/customers","has_more":false,"data":[]}`},
+		{"events list of customers", "GET", base + "/v1/events", 200, jsonHeader(),
+			mustJSON(t, map[string]any{"object": "list", "url": "/v1/events", "has_more": false, "data": []*casapay.Customer{customer}})},
+		{"conflict on the events list", "GET", base + "/v1/events", 409, jsonHeader(), errorBody(t, casapay.ErrIdempotencyInFlight("k"))},
+		{"unavailable on an event", "GET", event, 503, jsonHeader(),
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeAPI, Message: "Retry later."})},
+		{"ok to DELETE an event", "DELETE", event, 200, jsonHeader(), mustJSON(t, updated)},
 		{"ok to DELETE on the collection", "DELETE", base + "/v1/customers", 200, jsonHeader(), mustJSON(t, customer.Stub())},
 		{"ok with a trailing slash", "GET", base + "/v1/customers/", 200, jsonHeader(),
 			`{"object":"list","url":"/v1/customers","has_more":false,"data":[]}`},
@@ -428,6 +518,18 @@ func TestRequests(t *testing.T) {
 		{"default_payment_method on create", "POST", "/v1/customers", "application/json", `{"default_payment_method":"pm_1"}`, false},
 		{"address as a string on create", "POST", "/v1/customers", "application/json", `{"address":"London"}`, false},
 		{"long idempotency key", "POST", "/v1/customers", "application/json", `{}`, false},
+		{"events list", "GET", "/v1/events?limit=100&starting_after=evt_8E5pnDkXCLrv5ck5okL3pIic", "", "", true},
+		{"events by exact type", "GET", "/v1/events?type=customer.updated&created[gte]=1706140800", "", "", true},
+		{"events by pattern", "GET", "/v1/events?type=customer.*&ending_before=evt_1", "", "", true},
+		{"events by types", "GET", "/v1/events?types[]=customer.created&types[]=customer.deleted", "", "", true},
+		{"events by exact time", "GET", "/v1/events?created=1706140800", "", "", true},
+		{"events by 20 types", "GET", "/v1/events?" + strings.Repeat("types[]=customer.updated&", 19) + "types[]=customer.created", "", "", true},
+		{"events by 21 types", "GET", "/v1/events?" + strings.Repeat("types[]=customer.updated&", 20) + "types[]=customer.created", "", "", false},
+		{"events by unknown type in types", "GET", "/v1/events?types[]=customer.archived", "", "", false},
+		{"events by pattern in types", "GET", "/v1/events?types[]=customer.*", "", "", false},
+		{"events limit too large", "GET", "/v1/events?limit=101", "", "", false},
+		{"events limit zero", "GET", "/v1/events?limit=0", "", "", false},
+		{"retrieve event", "GET", "/v1/events/evt_8E5pnDkXCLrv5ck5okL3pIic", "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
