@@ -19,7 +19,7 @@ func decodeEventList(r *http.Request) (*casapay.EventFilter, error) {
 	}
 	f := &casapay.EventFilter{Limit: casapay.DefaultListLimit}
 	pg := page{prefix: "evt", noun: "event", limit: &f.Limit, startingAfter: &f.StartingAfter, endingBefore: &f.EndingBefore}
-	var typeGiven bool
+	var ofType, ofTypes []string // what type and types select; at most one may be given
 	for _, key := range root.keys {
 		n := root.hash[key]
 		if ok, err := pg.bind(n, key); ok || err != nil {
@@ -34,11 +34,10 @@ func decodeEventList(r *http.Request) (*casapay.EventFilter, error) {
 		case "type":
 			var pattern *string
 			if pattern, err = bindString(n, key); err == nil && *pattern != "" {
-				typeGiven = true
-				f.Types, err = casapay.EventTypesMatching(key, *pattern)
+				ofType, err = casapay.EventTypesMatching(key, *pattern)
 			}
 		case "types":
-			f.Types, err = bindEventTypes(n, key)
+			ofTypes, err = bindEventTypes(n, key)
 		default:
 			err = unknownParam(key)
 		}
@@ -46,9 +45,13 @@ func decodeEventList(r *http.Request) (*casapay.EventFilter, error) {
 			return nil, err
 		}
 	}
-	if typeGiven && root.hash["types"] != nil {
+	if ofType != nil && ofTypes != nil {
 		return nil, casapay.InvalidParam(casapay.CodeParametersExclusive, "types",
 			"You may only specify one of these parameters: type, types.")
+	}
+	f.Types = ofType
+	if ofTypes != nil {
+		f.Types = ofTypes
 	}
 	if err := pg.check(); err != nil {
 		return nil, err

@@ -164,6 +164,8 @@ func TestEventList(t *testing.T) {
 			{"everything", "type=*", ids},
 			{"types", "types[]=customer.updated&types[]=customer.created", ids},
 			{"one of types", "types[0]=customer.updated", updated},
+			{"type with an empty types", "type=customer.updated&types=", updated},
+			{"an empty types with type", "types=&type=customer.updated", updated},
 			{"limit", "limit=2", ids[:2]},
 			{"starting_after", "limit=2&starting_after=" + ids[1].(string), ids[2:4]},
 			{"ending_before", "limit=2&ending_before=" + ids[4].(string), ids[2:4]},

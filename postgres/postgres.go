@@ -137,24 +137,20 @@ func interpret(err error) error {
 	}
 }
 
-// InTx runs fn in a transaction (READ COMMITTED) and commits it if fn returns nil. BEGIN, COMMIT and
-// ROLLBACK run with a context that the caller's cancellation does not reach: a client that disconnects
-// while COMMIT is on its way would otherwise be told "cancelled" for a write that committed, and a
-// retry without an idempotency key would then write twice. fn's statements do use ctx, so a request
-// abandoned before it commits stops early and rolls back.
+// InTx runs fn in a transaction (READ COMMITTED) and commits it if fn returns nil. Waiting for a pooled
+// connection follows ctx, so a request abandoned before it starts adds no work; once it has one, BEGIN,
+// COMMIT and ROLLBACK run with a context that the caller's cancellation does not reach: a client that
+// disconnects while COMMIT is on its way would otherwise be told "cancelled" for a write that
+// committed, and a retry without an idempotency key would then write twice. fn's statements do use ctx,
+// so a request abandoned before it commits stops early and rolls back.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, ex storage.Executor) error) error {
-	return s.inTx(ctx, pgx.TxOptions{}, fn)
-}
-
-// InReadTx runs fn in a read-only REPEATABLE READ transaction: every statement in it sees the snapshot
-// the first one took. READ COMMITTED, the default, would give each statement a snapshot of its own.
-func (s *Store) InReadTx(ctx context.Context, fn func(ctx context.Context, ex storage.Executor) error) error {
-	return s.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
-}
-
-func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx context.Context, ex storage.Executor) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire connection: %w", err)
+	}
+	defer conn.Release()
 	uncancelled := context.WithoutCancel(ctx)
-	tx, err := s.pool.BeginTx(uncancelled, opts)
+	tx, err := conn.BeginTx(uncancelled, pgx.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -166,6 +162,14 @@ func (s *Store) inTx(ctx context.Context, opts pgx.TxOptions, fn func(ctx contex
 		return fmt.Errorf("commit: %w", interpret(err))
 	}
 	return nil
+}
+
+// InReadTx runs fn in a read-only REPEATABLE READ transaction: every statement in it sees the snapshot
+// the first one took. READ COMMITTED, the default, would give each statement a snapshot of its own. A
+// read has nothing to commit, so all of it follows ctx.
+func (s *Store) InReadTx(ctx context.Context, fn func(ctx context.Context, ex storage.Executor) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error { return fn(ctx, executor{tx}) })
 }
 
 // Executor returns the executor on the pool: each statement runs on a free connection, in a
