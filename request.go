@@ -28,9 +28,11 @@ func (idem *Idempotency) Match(fingerprint string, stored *Response) (*Response,
 }
 
 // Request is what a write knows of the API request that asked for it. ID (req_…) and Idempotency (nil
-// without an Idempotency-Key) become the request field of the event the write records; Time stamps
-// that event. Writes no API request made, such as imports, pass the zero Request: their events carry
-// no request, and are stamped with the time they are written.
+// without an Idempotency-Key) become the request field of the event the write records. Time is when the
+// request arrived: a create's customer and its event take it as their created time, while updates and
+// deletes stamp their events when they are applied, so one object's events follow the order of its
+// changes. Writes no API request made pass the zero Request: their events carry no request, and are
+// stamped with the time they are written.
 type Request struct {
 	ID          string
 	Time        time.Time

@@ -89,6 +89,11 @@ func liveCustomerForUpdate(ctx context.Context, ex Executor, scope casapay.Scope
 
 // UpdateCustomer applies p to a customer of scope and returns the result (nil when replayed). It records
 // customer.updated with the fields that changed, and nothing at all, not even the write, when none did.
+//
+// The event is stamped with the store's clock once the customer is held (see liveCustomerForUpdate),
+// not with the time the request arrived: a request that waited for another update of the same customer
+// is applied after it, and its event must sort after that one's, so that the newest event shows the
+// customer as it is. Deletes are stamped the same way. A create's event keeps the customer's created time.
 func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id string, p *casapay.CustomerParams,
 	req casapay.Request) (*casapay.Customer, *casapay.Response, error) {
 	var updated *casapay.Customer
@@ -124,7 +129,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err := ex.CustomerUpdate(ctx, scope, c); err != nil {
 			return nil, fmt.Errorf("update customer %s: %w", id, err)
 		}
-		ch.event = &pendingEvent{typ: casapay.EventCustomerUpdated, previous: previous}
+		ch.event = &pendingEvent{typ: casapay.EventCustomerUpdated, previous: previous, at: s.now()}
 		return ch, nil
 	})
 	if err != nil {
@@ -157,7 +162,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err != nil {
 			return nil, fmt.Errorf("encode customer %s: %w", id, err)
 		}
-		ch.event = &pendingEvent{typ: casapay.EventCustomerDeleted, object: object}
+		ch.event = &pendingEvent{typ: casapay.EventCustomerDeleted, object: object, at: s.now()}
 		return ch, nil
 	})
 }

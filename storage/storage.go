@@ -66,5 +66,9 @@ type Store struct {
 	now func() time.Time
 }
 
-// New returns the Store that runs on d.
+// New returns the Store that runs on d, with the system clock.
 func New(d Driver) *Store { return &Store{d: d, now: time.Now} }
+
+// WithClock returns a Store on the same driver whose clock is now: it stamps the events of updates and
+// deletes, and of writes whose request has no time. It is for tests that need known times.
+func (s *Store) WithClock(now func() time.Time) *Store { return &Store{d: s.d, now: now} }

@@ -35,8 +35,9 @@ type change struct {
 // pendingEvent is the event a change records.
 type pendingEvent struct {
 	typ      string
-	object   []byte // data.object; nil means the change's body
-	previous []byte // data.previous_attributes, for *.updated
+	object   []byte    // data.object; nil means the change's body
+	previous []byte    // data.previous_attributes, for *.updated
+	at       time.Time // when the change was applied; zero means the request's time
 }
 
 // answer returns a change that answers 200 with v, marshalled here once.
@@ -122,6 +123,9 @@ func (s *Store) recordEvent(ctx context.Context, ex Executor, scope casapay.Scop
 	object := ch.event.object
 	if object == nil {
 		object = ch.body
+	}
+	if !ch.event.at.IsZero() {
+		req.Time = ch.event.at
 	}
 	e := casapay.NewEvent(scope, ch.event.typ, object, ch.event.previous, req, s.now())
 	if err := ex.EventInsert(ctx, scope, e); err != nil {

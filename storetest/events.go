@@ -62,6 +62,9 @@ func testEvents(t *testing.T, open Opener) {
 	ctx := t.Context()
 	scope := newAccount(t, s)
 	other := newAccount(t, s)
+	// Updates and deletes are stamped with the store's clock, once they hold the customer.
+	clock := at(0)
+	clocked := storage.New(driverOf(t, s)).WithClock(func() time.Time { return clock })
 
 	idem := &casapay.Idempotency{Key: "create-jane", Fingerprint: "fp", Created: at(10)}
 	create := casapay.Request{ID: "req_create", Time: at(10), Idempotency: idem}
@@ -80,14 +83,16 @@ func testEvents(t *testing.T, open Opener) {
 		casapay.Request{ID: "req_noop", Time: at(20)}); err != nil {
 		t.Fatalf("UpdateCustomer(no change): %v", err)
 	}
-	update := casapay.Request{ID: "req_update", Time: at(30)}
-	_, updated, err := s.UpdateCustomer(ctx, scope, c.ID,
+	update := casapay.Request{ID: "req_update", Time: at(29)}
+	clock = at(30)
+	_, updated, err := clocked.UpdateCustomer(ctx, scope, c.ID,
 		&casapay.CustomerParams{Email: str("jane.new@example.com"), Metadata: map[string]string{"unit": "5C"}}, update)
 	if err != nil {
 		t.Fatalf("UpdateCustomer: %v", err)
 	}
 	before := findCustomer(t, s, scope, c.ID)
-	if _, err := s.DeleteCustomer(ctx, scope, c.ID, casapay.Request{ID: "req_delete", Time: at(40)}); err != nil {
+	clock = at(40)
+	if _, err := clocked.DeleteCustomer(ctx, scope, c.ID, casapay.Request{ID: "req_delete", Time: at(39)}); err != nil {
 		t.Fatalf("DeleteCustomer: %v", err)
 	}
 
@@ -161,11 +166,40 @@ func testEvents(t *testing.T, open Opener) {
 	wantError(t, "FindEvent(missing)", err, casapay.NotFound("event", "id", missing))
 }
 
+// testEventsFollowApplication holds the order of one customer's events to the order its changes were
+// applied: an update whose request arrived first but was applied second records the newer event.
+func testEventsFollowApplication(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	scope := newAccount(t, s)
+	c := createCustomer(t, s, scope, janeParams(), 0)
+	clock := at(100)
+	clocked := storage.New(driverOf(t, s)).WithClock(func() time.Time { return clock })
+	late := casapay.Request{ID: "req_late", Time: at(50)} // arrived first, applied second
+	if _, _, err := clocked.UpdateCustomer(ctx, scope, c.ID, &casapay.CustomerParams{Name: str("First")}, casapay.Request{ID: "req_early", Time: at(60)}); err != nil {
+		t.Fatalf("UpdateCustomer: %v", err)
+	}
+	clock = at(101)
+	if _, _, err := clocked.UpdateCustomer(ctx, scope, c.ID, &casapay.CustomerParams{Name: str("Second")}, late); err != nil {
+		t.Fatalf("UpdateCustomer: %v", err)
+	}
+	page, _ := listEvents(t, s, scope, casapay.EventFilter{Types: []string{casapay.EventCustomerUpdated}})
+	if len(page) != 2 || *page[0].RequestID != "req_late" || page[0].Created != at(101).Unix() {
+		t.Fatalf("newest customer.updated = %+v, want req_late's, stamped when applied", page)
+	}
+	var newest map[string]any
+	if err := json.Unmarshal(page[0].Object, &newest); err != nil || newest["name"] != "Second" {
+		t.Errorf("newest event shows %v, want the customer as it is now (name Second)", newest["name"])
+	}
+}
+
 // testListEvents pages and filters events as lists of customers page.
 func testListEvents(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	scope := newAccount(t, s)
+	var clock time.Time
+	clocked := storage.New(driverOf(t, s)).WithClock(func() time.Time { return clock })
 
 	// Twelve customers, each created and updated: 24 events, two per second, 100 seconds apart.
 	var all []string // event IDs, newest first
@@ -176,8 +210,8 @@ func testListEvents(t *testing.T, open Opener) {
 			t.Fatalf("CreateCustomer: %v", err)
 		}
 		// A millisecond later: the same second, but the update's ID sorts after the create's.
-		if _, _, err := s.UpdateCustomer(ctx, scope, c.ID, &casapay.CustomerParams{Phone: str("1")},
-			casapay.Request{Time: at(sec).Add(time.Millisecond)}); err != nil {
+		clock = at(sec).Add(time.Millisecond)
+		if _, _, err := clocked.UpdateCustomer(ctx, scope, c.ID, &casapay.CustomerParams{Phone: str("1")}, casapay.Request{Time: at(sec)}); err != nil {
 			t.Fatalf("UpdateCustomer: %v", err)
 		}
 	}

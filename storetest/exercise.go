@@ -43,6 +43,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"PaymentMethodChecked", testPaymentMethodChecked},
 		{"Events", testEvents},
 		{"ListEvents", testListEvents},
+		{"EventsFollowApplication", testEventsFollowApplication},
 		{"PruneEvents", testPruneEvents},
 		{"EventAtomic", testEventAtomic},
 		{"CommitOutlivesClient", testCommitOutlivesClient},
