@@ -1,16 +1,25 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 
 	"github.com/casapay/casapay"
 )
 
-// encode writes v as the response's indented JSON body. A stored idempotent response is written through
-// it as a json.RawMessage, which MarshalIndent re-indents, so a replay is byte-for-byte the first answer.
+// encode writes v as the response's indented JSON body. A write's answer, marshalled once by the store,
+// comes as a json.RawMessage and is only indented, so a replay is byte-for-byte the first answer.
 func encode(w http.ResponseWriter, status int, v any) {
-	body, err := json.MarshalIndent(v, "", "  ")
+	var body []byte
+	var err error
+	if raw, ok := v.(json.RawMessage); ok {
+		var b bytes.Buffer
+		err = json.Indent(&b, raw, "", "  ")
+		body = b.Bytes()
+	} else {
+		body, err = json.MarshalIndent(v, "", "  ")
+	}
 	if err != nil {
 		// Only a bug can get here: every value we encode is built from plain structs and maps.
 		status = http.StatusInternalServerError

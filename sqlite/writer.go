@@ -256,25 +256,25 @@ func (s *Store) commit(batch []*request) {
 // as it was before the request; fatal is a failure of the savepoint itself, after which tx must not be
 // committed.
 func (s *Store) runRequest(tx *sql.Tx, r *request) (err, fatal error) {
-	ctx := context.WithoutCancel(r.ctx) // see write
-	ex := &executor{tx: tx, stmts: &s.writes}
+	ctx := context.WithoutCancel(r.ctx)       // see write
+	ex := &executor{tx: tx, stmts: &s.writes} // its exec interprets driver errors
 	if _, err := ex.exec(ctx, savepointSQL); err != nil {
-		return nil, fmt.Errorf("savepoint: %w", interpret(err))
+		return nil, fmt.Errorf("savepoint: %w", err)
 	}
 	if err := call(ctx, tx, r.fn); err != nil {
 		// ROLLBACK TO undoes the request's writes and keeps the savepoint open; RELEASE then ends it. If
 		// SQLite rolled back the whole transaction because of the error, the savepoint is gone and
 		// ROLLBACK TO fails, which is how the batch learns it.
 		if _, rerr := ex.exec(ctx, rollbackSavepointSQL); rerr != nil {
-			return err, fmt.Errorf("roll back to savepoint: %w", interpret(rerr))
+			return err, fmt.Errorf("roll back to savepoint: %w", rerr)
 		}
 		if _, rerr := ex.exec(ctx, releaseSavepointSQL); rerr != nil {
-			return err, fmt.Errorf("release savepoint: %w", interpret(rerr))
+			return err, fmt.Errorf("release savepoint: %w", rerr)
 		}
 		return err, nil
 	}
 	if _, err := ex.exec(ctx, releaseSavepointSQL); err != nil {
-		return nil, fmt.Errorf("release savepoint: %w", interpret(err))
+		return nil, fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil, nil
 }

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/casapay/casapay"
@@ -49,7 +48,8 @@ func (s *Store) CreateCustomer(ctx context.Context, scope casapay.Scope, c *casa
 		if err != nil {
 			return nil, err
 		}
-		return ch.withEvent(casapay.EventCustomerCreated), nil
+		ch.event = &pendingEvent{typ: casapay.EventCustomerCreated}
+		return ch, nil
 	})
 }
 
@@ -63,28 +63,18 @@ func checkPaymentMethod(_ context.Context, _ Executor, _ casapay.Scope, param, i
 // FindCustomer returns a customer of scope, deleted ones included, or resource_missing (param "id").
 func (s *Store) FindCustomer(ctx context.Context, scope casapay.Scope, id string) (*casapay.Customer, error) {
 	c, err := s.d.Executor().CustomerGet(ctx, scope, id)
-	switch {
-	case errors.Is(err, ErrNoRows):
-		return nil, casapay.NotFound("customer", "id", id)
-	case err != nil:
-		return nil, fmt.Errorf("find customer %s: %w", id, err)
-	}
-	return c, nil
+	return found(c, err, "customer", "id", id)
 }
 
 // liveCustomerForUpdate returns a customer that is not deleted, held for this transaction, or
 // resource_missing (param "id").
 func liveCustomerForUpdate(ctx context.Context, ex Executor, scope casapay.Scope, id string) (*casapay.Customer, error) {
 	c, err := ex.CustomerGetForUpdate(ctx, scope, id)
-	switch {
-	case errors.Is(err, ErrNoRows):
-		return nil, casapay.NotFound("customer", "id", id)
-	case err != nil:
-		return nil, fmt.Errorf("find customer %s: %w", id, err)
-	case c.Deleted:
+	c, err = found(c, err, "customer", "id", id)
+	if err == nil && c.Deleted {
 		return nil, casapay.NotFound("customer", "id", id)
 	}
-	return c, nil
+	return c, err
 }
 
 // UpdateCustomer applies p to a customer of scope and returns the result (nil when replayed). It records

@@ -42,13 +42,7 @@ func Text(b []byte) *string {
 // FindEvent returns an event of scope, or resource_missing (param "id").
 func (s *Store) FindEvent(ctx context.Context, scope casapay.Scope, id string) (*casapay.Event, error) {
 	e, err := s.d.Executor().EventGet(ctx, scope, id)
-	switch {
-	case errors.Is(err, ErrNoRows):
-		return nil, casapay.NotFound("event", "id", id)
-	case err != nil:
-		return nil, fmt.Errorf("find event %s: %w", id, err)
-	}
-	return e, nil
+	return found(e, err, "event", "id", id)
 }
 
 // ListEvents returns a page of scope's events, newest first (see list). f.Types is nil or names at

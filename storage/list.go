@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -35,11 +34,8 @@ func list[T any](ctx context.Context, d Driver, q pageQuery[T]) ([]T, bool, erro
 				continue
 			}
 			created, err := q.position(ctx, ex, c.id)
-			switch {
-			case errors.Is(err, ErrNoRows):
-				return casapay.NotFound(q.kind, c.param, c.id)
-			case err != nil:
-				return fmt.Errorf("find cursor %s: %w", c.id, err)
+			if created, err = found(created, err, q.kind, c.param, c.id); err != nil {
+				return err
 			}
 			from = &Keyset{Created: created, ID: c.id, Newer: c.param == "ending_before"}
 		}

@@ -8,7 +8,10 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/casapay/casapay"
 )
 
 // Errors a Driver returns for the outcomes the orchestration acts on. Each driver recognises them in
@@ -57,6 +60,19 @@ type Keyset struct {
 	Created int64
 	ID      string
 	Newer   bool
+}
+
+// found returns v, read as one row: for ErrNoRows, the resource_missing error a client sees for the
+// kind of object whose id param named; for any other error, err with what was being read.
+func found[T any](v T, err error, kind, param, id string) (T, error) {
+	var zero T
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return zero, casapay.NotFound(kind, param, id)
+	case err != nil:
+		return zero, fmt.Errorf("find %s %s: %w", kind, id, err)
+	}
+	return v, nil
 }
 
 // Store implements casapay.Store on a Driver. It holds no state of its own beyond the driver, so any

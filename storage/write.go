@@ -49,12 +49,6 @@ func answer(v any) (*change, error) {
 	return &change{status: http.StatusOK, body: body}, nil
 }
 
-// withEvent returns ch recording an event of type typ whose object is ch's body.
-func (ch *change) withEvent(typ string) *change {
-	ch.event = &pendingEvent{typ: typ}
-	return ch
-}
-
 // write runs fn as one write of scope under req, in one transaction, and returns its answer.
 //
 // The idempotency flow is written here once for every resource: with a key, write takes the key's

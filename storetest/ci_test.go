@@ -56,3 +56,26 @@ func TestCheckSkips(t *testing.T) {
 		})
 	}
 }
+
+// TestCIRunChecksSkips checks that .ci/run runs the test command verbosely into a log and hands that log
+// to .ci/check-skips: without the call, the check above would guard nothing.
+func TestCIRunChecksSkips(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var test, check int
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "go test ") && strings.Contains(line, " -v ") && strings.Contains(line, `> "$log"`):
+			test = i + 1
+		case strings.HasPrefix(line, ".ci/check-skips ") && strings.Contains(line, `"$log"`):
+			check = i + 1
+		}
+	}
+	if test == 0 || check == 0 || check < test {
+		t.Errorf(".ci/run: verbose go test into $log at line %d, .ci/check-skips \"$log\" at line %d; want both, the check after the tests", test, check)
+	}
+}

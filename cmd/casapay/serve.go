@@ -237,26 +237,32 @@ func prune(ctx context.Context, logger *slog.Logger, store casapay.Pruner, now f
 	ticker := time.NewTicker(time.Hour)
 	defer ticker.Stop()
 	for {
-		for _, p := range []struct {
-			what  string
-			prune func(context.Context, time.Time) (int64, error)
-			keep  time.Duration
-		}{
-			{"idempotency keys", store.PruneIdempotencyKeys, casapay.IdempotencyWindow},
-			{"events", store.PruneEvents, casapay.EventRetention},
-		} {
-			n, err := p.prune(ctx, now().Add(-p.keep))
-			switch {
-			case err != nil && ctx.Err() == nil:
-				logger.ErrorContext(ctx, "prune "+p.what, "err", err)
-			case n > 0:
-				logger.InfoContext(ctx, "pruned "+p.what, "count", n)
-			}
-		}
+		pruneOnce(ctx, logger, store, now())
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		}
+	}
+}
+
+// pruneOnce deletes, as of now, idempotency records older than casapay.IdempotencyWindow and events
+// older than casapay.EventRetention, and logs what it did; a failure is logged and left for the next round.
+func pruneOnce(ctx context.Context, logger *slog.Logger, store casapay.Pruner, now time.Time) {
+	for _, p := range []struct {
+		what  string
+		prune func(context.Context, time.Time) (int64, error)
+		keep  time.Duration
+	}{
+		{"idempotency keys", store.PruneIdempotencyKeys, casapay.IdempotencyWindow},
+		{"events", store.PruneEvents, casapay.EventRetention},
+	} {
+		n, err := p.prune(ctx, now.Add(-p.keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.ErrorContext(ctx, "prune "+p.what, "err", err)
+		case n > 0:
+			logger.InfoContext(ctx, "pruned "+p.what, "count", n)
 		}
 	}
 }
