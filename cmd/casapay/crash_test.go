@@ -375,13 +375,14 @@ func forEach[T any](items []T, n int, fn func(T)) {
 	wg.Wait()
 }
 
-// listAll walks every customer the key sees, 100 at a time, newest first.
-func listAll(t *testing.T, client *http.Client, baseURL, key string, atMost int) []customerJSON {
+// walk pages through the list at path, whose query asks for pages of 100, newest first, and returns
+// every item; id gives the ID the next page starts after.
+func walk[T any](t *testing.T, client *http.Client, baseURL, path, key string, atMost int, id func(T) string) []T {
 	t.Helper()
-	var all []customerJSON
+	var all []T
 	after := ""
 	for range atMost/100 + 2 {
-		u := baseURL + "/v1/customers?limit=100"
+		u := baseURL + path
 		if after != "" {
 			u += "&starting_after=" + url.QueryEscape(after)
 		}
@@ -390,8 +391,8 @@ func listAll(t *testing.T, client *http.Client, baseURL, key string, atMost int)
 			t.Fatalf("list: %v", err)
 		}
 		var page struct {
-			Data    []customerJSON `json:"data"`
-			HasMore bool           `json:"has_more"`
+			Data    []T  `json:"data"`
+			HasMore bool `json:"has_more"`
 		}
 		if a.Status != http.StatusOK || json.Unmarshal(a.Body, &page) != nil {
 			t.Fatalf("GET %s = %d %s", u, a.Status, a.Body)
@@ -403,52 +404,35 @@ func listAll(t *testing.T, client *http.Client, baseURL, key string, atMost int)
 		if len(page.Data) == 0 {
 			t.Fatalf("GET %s: an empty page with has_more true", u)
 		}
-		after = page.Data[len(page.Data)-1].ID
+		after = id(page.Data[len(page.Data)-1])
 	}
-	t.Fatalf("the list goes on past %d customers", atMost)
+	t.Fatalf("the list at %s goes on past %d items", path, atMost)
 	return nil
 }
 
-// listCreatedEvents walks every customer.created event the key sees, 100 at a time, and returns the ID
-// of the customer in each.
+// listAll walks every customer the key sees.
+func listAll(t *testing.T, client *http.Client, baseURL, key string, atMost int) []customerJSON {
+	t.Helper()
+	return walk(t, client, baseURL, "/v1/customers?limit=100", key, atMost, func(c customerJSON) string { return c.ID })
+}
+
+// createdEvent is what the crash test reads of a customer.created event.
+type createdEvent struct {
+	ID   string `json:"id"`
+	Data struct {
+		Object customerJSON `json:"object"`
+	} `json:"data"`
+}
+
+// listCreatedEvents walks every customer.created event the key sees and returns the ID of the customer
+// in each.
 func listCreatedEvents(t *testing.T, client *http.Client, baseURL, key string, atMost int) []string {
 	t.Helper()
 	var ids []string
-	after := ""
-	for range atMost/100 + 2 {
-		u := baseURL + "/v1/events?type=customer.created&limit=100"
-		if after != "" {
-			u += "&starting_after=" + url.QueryEscape(after)
-		}
-		a, err := do(t.Context(), client, "GET", u, key, "", nil)
-		if err != nil {
-			t.Fatalf("list events: %v", err)
-		}
-		var page struct {
-			Data []struct {
-				ID   string `json:"id"`
-				Data struct {
-					Object customerJSON `json:"object"`
-				} `json:"data"`
-			} `json:"data"`
-			HasMore bool `json:"has_more"`
-		}
-		if a.Status != http.StatusOK || json.Unmarshal(a.Body, &page) != nil {
-			t.Fatalf("GET %s = %d %s", u, a.Status, a.Body)
-		}
-		for _, e := range page.Data {
-			ids = append(ids, e.Data.Object.ID)
-		}
-		if !page.HasMore {
-			return ids
-		}
-		if len(page.Data) == 0 {
-			t.Fatalf("GET %s: an empty page with has_more true", u)
-		}
-		after = page.Data[len(page.Data)-1].ID
+	for _, e := range walk(t, client, baseURL, "/v1/events?type=customer.created&limit=100", key, atMost, func(e createdEvent) string { return e.ID }) {
+		ids = append(ids, e.Data.Object.ID)
 	}
-	t.Fatalf("the event list goes on past %d events", atMost)
-	return nil
+	return ids
 }
 
 // TestCrashLosesNothingAcknowledged kills `casapay serve` with SIGKILL in the middle of concurrent
