@@ -1,6 +1,7 @@
 package casapay
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"strings"
 	"time"
@@ -12,6 +13,9 @@ type Account struct {
 	ID      string    `json:"id"`
 	Name    string    `json:"name"`
 	Created time.Time `json:"-"`
+	// FingerprintKey is the account's secret key of payment method fingerprints (see Fingerprint):
+	// random, made with the account, and never shown.
+	FingerprintKey []byte `json:"-"`
 }
 
 // Scope is what a request may see: one account, in test mode or in live mode. Every store method that
@@ -90,8 +94,15 @@ func MaskSecret(secret string) string {
 // NewAccount returns a new account with one test-mode and one live-mode key, and those keys' secrets,
 // which are shown once and never stored.
 func NewAccount(name string, now time.Time) (a *Account, keys []*APIKey, testSecret, liveSecret string) {
-	a = &Account{ID: NewID("acct"), Name: name, Created: now.UTC()}
+	a = &Account{ID: NewID("acct"), Name: name, Created: now.UTC(), FingerprintKey: NewFingerprintKey()}
 	testSecret, testKey := NewAPIKey(a.ID, false, now)
 	liveSecret, liveKey := NewAPIKey(a.ID, true, now)
 	return a, []*APIKey{testKey, liveKey}, testSecret, liveSecret
+}
+
+// NewFingerprintKey returns a new random fingerprint key of 256 bits.
+func NewFingerprintKey() []byte {
+	key := make([]byte, 32)
+	rand.Read(key) // never fails: crypto/rand panics rather than return an error
+	return key
 }

@@ -46,6 +46,10 @@ type Customer struct {
 	// Deleted is true once the customer was deleted. A deleted customer is still found by ID (it answers
 	// as a DeletedCustomer) and still works as a list cursor, but it is never listed or changed.
 	Deleted bool `json:"-"`
+
+	// DefaultPaymentMethodObject, when set, is marshalled in place of DefaultPaymentMethod: the expanded
+	// payment method.
+	DefaultPaymentMethodObject *PaymentMethod `json:"-"`
 }
 
 // customerWire is Customer without its methods, so marshalling it does not recurse.
@@ -62,8 +66,17 @@ func (c Customer) wire() customerWire {
 	return w
 }
 
-// MarshalJSON writes the customer object.
-func (c Customer) MarshalJSON() ([]byte, error) { return json.Marshal(c.wire()) }
+// MarshalJSON writes the customer object, its default payment method expanded when
+// DefaultPaymentMethodObject is set.
+func (c Customer) MarshalJSON() ([]byte, error) {
+	if c.DefaultPaymentMethodObject != nil {
+		return json.Marshal(struct {
+			customerWire
+			DefaultPaymentMethod *PaymentMethod `json:"default_payment_method"`
+		}{c.wire(), c.DefaultPaymentMethodObject})
+	}
+	return json.Marshal(c.wire())
+}
 
 // DeletedJSON returns the customer object of c with "deleted": true after its other fields: how the
 // customer.deleted event shows the customer as it was when deleted.
@@ -287,6 +300,7 @@ type CustomerFilter struct {
 	EndingBefore  string
 	Email         *string // exact address, compared case-insensitively
 	Created       TimeRange
+	Expand        []string // "default_payment_method" expands each one's default payment method
 }
 
 // TimeRange bounds a Unix-seconds timestamp. Nil bounds are open.

@@ -10,6 +10,7 @@ const (
 	ErrorTypeInvalidRequest = "invalid_request_error"
 	ErrorTypeIdempotency    = "idempotency_error"
 	ErrorTypeAPI            = "api_error"
+	ErrorTypeCard           = "card_error"
 )
 
 // Error codes CasaPay answers with. They are Stripe's codes, so SDKs that switch on them keep working.
@@ -23,18 +24,34 @@ const (
 	CodeParametersExclusive     = "parameters_exclusive"
 	CodeEmailInvalid            = "email_invalid"
 	CodeIdempotencyKeyInUse     = "idempotency_key_in_use"
+
+	CodePaymentMethodUnexpectedState = "payment_method_unexpected_state"
+	CodeCustomerMaxPaymentMethods    = "customer_max_payment_methods"
+
+	// Codes of card_error, for card details that cannot be used and for declines.
+	CodeInvalidNumber      = "invalid_number"
+	CodeIncorrectNumber    = "incorrect_number"
+	CodeInvalidExpiryMonth = "invalid_expiry_month"
+	CodeInvalidExpiryYear  = "invalid_expiry_year"
+	CodeInvalidCVC         = "invalid_cvc"
+	CodeCardDeclined       = "card_declined"
+	CodeExpiredCard        = "expired_card"
+	CodeIncorrectCVC       = "incorrect_cvc"
+	CodeProcessingError    = "processing_error"
 )
 
 // Error is an error a client may see. Its JSON fields are Stripe's error object, so SDKs decode it unchanged.
-// Status is the HTTP status it answers with; zero means the default for its Type (400, or 500 for api_error).
-// RetryAfter, when set, is how many seconds the client should wait before retrying (a Retry-After header).
+// Status is the HTTP status it answers with; zero means the default for its Type (400, 402 for card_error,
+// or 500 for api_error). DeclineCode is set on a card_error that is a decline. RetryAfter, when set, is
+// how many seconds the client should wait before retrying (a Retry-After header).
 type Error struct {
-	Type       string `json:"type"`
-	Code       string `json:"code,omitempty"`
-	Param      string `json:"param,omitempty"`
-	Message    string `json:"message"`
-	Status     int    `json:"-"`
-	RetryAfter int    `json:"-"`
+	Type        string `json:"type"`
+	Code        string `json:"code,omitempty"`
+	DeclineCode string `json:"decline_code,omitempty"`
+	Param       string `json:"param,omitempty"`
+	Message     string `json:"message"`
+	Status      int    `json:"-"`
+	RetryAfter  int    `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
@@ -54,6 +71,22 @@ func NotFound(kind, param, id string) *Error {
 		Message: fmt.Sprintf("No such %s: '%s'", kind, id),
 		Status:  404,
 	}
+}
+
+// MissingParam returns the 400 resource_missing error for an object that a request parameter (not
+// the path) names and the caller cannot use: a payment method in default_payment_method, say.
+func MissingParam(kind, param, id string) *Error {
+	return &Error{
+		Type:    ErrorTypeInvalidRequest,
+		Code:    CodeResourceMissing,
+		Param:   param,
+		Message: fmt.Sprintf("No such %s: '%s'", kind, id),
+	}
+}
+
+// CardError returns the 402 card_error with code about the card parameter param.
+func CardError(code, param, message string) *Error {
+	return &Error{Type: ErrorTypeCard, Code: code, Param: param, Message: message, Status: 402}
 }
 
 // IsNotFound reports whether err is a resource_missing error.

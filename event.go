@@ -23,10 +23,17 @@ const (
 	EventCustomerCreated = "customer.created"
 	EventCustomerUpdated = "customer.updated"
 	EventCustomerDeleted = "customer.deleted"
+
+	EventPaymentMethodAttached = "payment_method.attached"
+	EventPaymentMethodDetached = "payment_method.detached"
+	EventPaymentMethodUpdated  = "payment_method.updated"
 )
 
 // EventTypes lists every event type, in the order the API documents them.
-var EventTypes = []string{EventCustomerCreated, EventCustomerUpdated, EventCustomerDeleted}
+var EventTypes = []string{
+	EventCustomerCreated, EventCustomerUpdated, EventCustomerDeleted,
+	EventPaymentMethodAttached, EventPaymentMethodDetached, EventPaymentMethodUpdated,
+}
 
 // Event records one change to an object, as Stripe's event object does. Its JSON is the API's event.
 type Event struct {

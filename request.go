@@ -32,11 +32,13 @@ func (idem *Idempotency) Match(fingerprint string, stored *Response) (*Response,
 // request arrived: a create's customer and its event take it as their created time, while updates and
 // deletes stamp their events when they are applied, so one object's events follow the order of its
 // changes. Writes no API request made pass the zero Request: their events carry no request, and are
-// stamped with the time they are written.
+// stamped with the time they are written. Expand names the fields of the answer to expand, as the
+// request's expand[] gave them; the events a write records always show objects unexpanded.
 type Request struct {
 	ID          string
 	Time        time.Time
 	Idempotency *Idempotency
+	Expand      []string
 }
 
 // Response is a write's answer as the API sends it: its HTTP status and its JSON body, marshalled once,

@@ -12,6 +12,7 @@ import (
 type Store interface {
 	AccountStore
 	CustomerStore
+	PaymentMethodStore
 	EventStore
 	Pruner
 
@@ -43,6 +44,10 @@ type AccountStore interface {
 
 	// FindAPIKey returns the key stored under hash, revoked or not, or resource_missing.
 	FindAPIKey(ctx context.Context, hash string) (*APIKey, error)
+
+	// FingerprintKey returns the account's key of payment method fingerprints, or resource_missing
+	// (param "account").
+	FingerprintKey(ctx context.Context, accountID string) ([]byte, error)
 }
 
 // CustomerStore keeps customers.
@@ -59,34 +64,78 @@ type AccountStore interface {
 // writes instead lets the later request wait and then replays the first one's response. A write that
 // fails stores nothing under the key, so a retry runs afresh.
 type CustomerStore interface {
-	// CreateCustomer stores c, which NewCustomer built. It returns resource_missing (param
-	// "payment_method") if c names a payment method the scope does not have.
+	// CreateCustomer stores c, which NewCustomer built. When c names a payment method (create's
+	// payment_method), it attaches it to c in the same transaction, as AttachPaymentMethod does, and makes
+	// it c's default: a test token makes a new one. It returns 400 resource_missing (param
+	// "payment_method") for a payment method the scope does not have, and the attach's errors (a
+	// decline, a payment method attached elsewhere), storing nothing. It records customer.created, then
+	// payment_method.attached. req.Expand may name "default_payment_method".
 	CreateCustomer(ctx context.Context, scope Scope, c *Customer, req Request) (*Response, error)
 
 	// FindCustomer returns a customer, deleted ones included (with Deleted set), or resource_missing
-	// with param "id".
-	FindCustomer(ctx context.Context, scope Scope, id string) (*Customer, error)
+	// with param "id". expand may name "default_payment_method", which a customer that is not deleted
+	// then holds in DefaultPaymentMethodObject.
+	FindCustomer(ctx context.Context, scope Scope, id string, expand ...string) (*Customer, error)
 
 	// UpdateCustomer applies p (see Customer.Apply) to a customer and returns the result, nil when the
 	// response is replayed. It returns resource_missing with param "id" for a missing or deleted customer,
-	// resource_missing with param "default_payment_method" for a payment method the scope does not have,
-	// and Apply's error if the result would be invalid. An update that changes nothing records no event.
+	// 400 resource_missing with param "default_payment_method" for a payment method that is not attached
+	// to the customer (a test token is attached first, as AttachPaymentMethod does), and Apply's error if
+	// the result would be invalid. An update that changes nothing records no event.
 	UpdateCustomer(ctx context.Context, scope Scope, id string, p *CustomerParams, req Request) (*Customer, *Response, error)
 
-	// DeleteCustomer marks a customer deleted and answers its deleted stub. It returns resource_missing
-	// with param "id" for a missing or already deleted customer.
+	// DeleteCustomer marks a customer deleted, detaches its payment methods, and answers its deleted
+	// stub. It returns resource_missing with param "id" for a missing or already deleted customer. It
+	// records customer.deleted and a payment_method.detached for each payment method.
 	DeleteCustomer(ctx context.Context, scope Scope, id string, req Request) (*Response, error)
 
 	// ListCustomers returns a page of the scope's customers that are not deleted, newest first (by created,
 	// then by ID), and whether more match beyond the page in the direction of travel. A cursor that names
 	// no customer in scope gives resource_missing with param "starting_after" or "ending_before".
-	// The cost of a page does not depend on its position in the list.
+	// The cost of a page does not depend on its position in the list. f.Expand may name
+	// "default_payment_method".
 	ListCustomers(ctx context.Context, scope Scope, f CustomerFilter) (page []*Customer, hasMore bool, err error)
 
 	// ImportCustomers stores customers that NewCustomer built, all in scope, in one transaction; it takes
 	// no idempotency key and records no events. It is for bulk loads, such as a merchant's existing
 	// tenants or a benchmark's seed, and fails on an ID that already exists.
 	ImportCustomers(ctx context.Context, scope Scope, cs []*Customer) error
+}
+
+// PaymentMethodStore keeps payment methods. Scopes and idempotency are as for CustomerStore; writes
+// that attach, detach or change a payment method record payment_method.attached, .detached or .updated,
+// and customer.updated when a customer's default_payment_method changes with them. req.Expand of a write,
+// and the expand of a read, may name "customer".
+type PaymentMethodStore interface {
+	// CreatePaymentMethod stores pm, which NewPaymentMethod built, attached to no customer. It records
+	// no event, as at Stripe.
+	CreatePaymentMethod(ctx context.Context, scope Scope, pm *PaymentMethod, req Request) (*Response, error)
+
+	// FindPaymentMethod returns a payment method, or resource_missing with param "id".
+	FindPaymentMethod(ctx context.Context, scope Scope, id string, expand ...string) (*PaymentMethod, error)
+
+	// UpdatePaymentMethod applies p (see PaymentMethod.Apply) to a payment method attached to a customer.
+	// It returns resource_missing (param "id"), or payment_method_unexpected_state for one attached to
+	// no customer. An update that changes nothing records no event.
+	UpdatePaymentMethod(ctx context.Context, scope Scope, id string, p *PaymentMethodParams, req Request) (*Response, error)
+
+	// AttachPaymentMethod attaches a payment method, or the new one a test token makes, to a customer
+	// (see PaymentMethod.Attachable for what may be attached). It returns resource_missing with param "id"
+	// for a missing payment method, 400 resource_missing with param "customer" for a missing or deleted
+	// customer, and customer_max_payment_methods for a customer that has MaxCustomerPaymentMethods. An
+	// attach to the customer it is attached to already answers it unchanged and records nothing.
+	AttachPaymentMethod(ctx context.Context, scope Scope, id, customerID string, req Request) (*Response, error)
+
+	// DetachPaymentMethod detaches a payment method from its customer, for good; if it was the
+	// customer's default, the customer's default_payment_method becomes null in the same transaction.
+	// It returns resource_missing (param "id"), or payment_method_unexpected_state for one attached to
+	// no customer.
+	DetachPaymentMethod(ctx context.Context, scope Scope, id string, req Request) (*Response, error)
+
+	// ListPaymentMethods returns a page of the scope's payment methods, newest first, as ListCustomers
+	// pages customers. With f.Customer it lists that customer's, and answers resource_missing (param
+	// "customer") for a customer that is missing or deleted.
+	ListPaymentMethods(ctx context.Context, scope Scope, f PaymentMethodFilter) (page []*PaymentMethod, hasMore bool, err error)
 }
 
 // EventStore reads the events that writes record. Events are written only by the writes themselves.

@@ -63,20 +63,8 @@ func decodeCustomerParams(r *http.Request, create bool) (*casapay.CustomerParams
 }
 
 // decodeCustomerRetrieve returns the expand parameter of GET /v1/customers/{id}, the only one it takes.
-func decodeCustomerRetrieve(r *http.Request) (expand []string, err error) {
-	root, err := decodeParamTree(r)
-	if err != nil {
-		return nil, err
-	}
-	for _, key := range root.keys {
-		if key != "expand" {
-			return nil, unknownParam(key)
-		}
-		if expand, err = bindExpand(root.hash[key], key, "default_payment_method"); err != nil {
-			return nil, err
-		}
-	}
-	return expand, nil
+func decodeCustomerRetrieve(r *http.Request) ([]string, error) {
+	return decodeExpand(r, "default_payment_method")
 }
 
 // decodeCustomerDelete checks that DELETE /v1/customers/{id} has no parameters.
@@ -85,19 +73,18 @@ func decodeCustomerDelete(r *http.Request) error { return decodeNoParams(r) }
 // decodeCustomerList returns the filter and the expand parameter of GET /v1/customers. The filter's
 // Limit is casapay.DefaultListLimit unless limit is given, and at most one cursor is set; cursors
 // are only checked for shape, not looked up. An empty value (limit=, email=) counts as absent.
-func decodeCustomerList(r *http.Request) (*casapay.CustomerFilter, []string, error) {
+func decodeCustomerList(r *http.Request) (*casapay.CustomerFilter, error) {
 	root, err := decodeParamTree(r)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	f := &casapay.CustomerFilter{Limit: casapay.DefaultListLimit}
 	pg := page{prefix: "cus", noun: "customer", limit: &f.Limit, startingAfter: &f.StartingAfter, endingBefore: &f.EndingBefore}
-	var expand []string
 	for _, key := range root.keys {
 		n := root.hash[key]
 		if ok, err := pg.bind(n, key); ok || err != nil {
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			continue
 		}
@@ -110,16 +97,19 @@ func decodeCustomerList(r *http.Request) (*casapay.CustomerFilter, []string, err
 		case "created":
 			f.Created, err = bindTimeRange(n, key)
 		case "expand":
-			expand, err = bindExpand(n, key, "data.default_payment_method")
+			var expand []string
+			if expand, err = bindExpand(n, key, "data.default_payment_method"); err == nil && len(expand) > 0 {
+				f.Expand = []string{"default_payment_method"}
+			}
 		default:
 			err = unknownParam(key)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if err := pg.check(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return f, expand, nil
+	return f, nil
 }

@@ -21,6 +21,7 @@ func handleCustomerCreate(logger *slog.Logger, customers casapay.CustomerStore, 
 			writeError(w, r, logger, err)
 			return
 		}
+		req.Expand = p.Expand
 		c, err := casapay.NewCustomer(scope, p, req.Time)
 		if err != nil {
 			writeError(w, r, logger, err)
@@ -33,7 +34,8 @@ func handleCustomerCreate(logger *slog.Logger, customers casapay.CustomerStore, 
 
 func handleCustomerRetrieve(logger *slog.Logger, customers casapay.CustomerStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := decodeCustomerRetrieve(r); err != nil {
+		expand, err := decodeCustomerRetrieve(r)
+		if err != nil {
 			writeError(w, r, logger, err)
 			return
 		}
@@ -42,7 +44,7 @@ func handleCustomerRetrieve(logger *slog.Logger, customers casapay.CustomerStore
 			writeError(w, r, logger, err)
 			return
 		}
-		c, err := customers.FindCustomer(r.Context(), scopeFrom(r.Context()), id)
+		c, err := customers.FindCustomer(r.Context(), scopeFrom(r.Context()), id, expand...)
 		switch {
 		case err != nil:
 			writeError(w, r, logger, err)
@@ -66,6 +68,7 @@ func handleCustomerUpdate(logger *slog.Logger, customers casapay.CustomerStore, 
 			writeError(w, r, logger, err)
 			return
 		}
+		req.Expand = p.Expand
 		id, err := pathID(r, "cus", "customer")
 		if err != nil {
 			writeError(w, r, logger, err)
@@ -97,7 +100,7 @@ func handleCustomerDelete(logger *slog.Logger, customers casapay.CustomerStore, 
 
 func handleCustomerList(logger *slog.Logger, customers casapay.CustomerStore) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, _, err := decodeCustomerList(r)
+		f, err := decodeCustomerList(r)
 		if err != nil {
 			writeError(w, r, logger, err)
 			return

@@ -130,7 +130,7 @@ func FuzzDecodeQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, query string) {
-		filter, expand, err := decodeCustomerList(newDecodeRequest(t, http.MethodGet, query, "", ""))
+		filter, err := decodeCustomerList(newDecodeRequest(t, http.MethodGet, query, "", ""))
 		if err != nil {
 			checkDecodeFailure(t, err)
 		} else {
@@ -145,14 +145,14 @@ func FuzzDecodeQuery(f *testing.F) {
 					t.Errorf("decoded cursor %q", c)
 				}
 			}
-			for _, e := range expand {
-				if e != "data.default_payment_method" {
+			for _, e := range filter.Expand {
+				if e != "default_payment_method" {
 					t.Errorf("decoded list expand %q", e)
 				}
 			}
 		}
 
-		expand, err = decodeCustomerRetrieve(newDecodeRequest(t, http.MethodGet, query, "", ""))
+		expand, err := decodeCustomerRetrieve(newDecodeRequest(t, http.MethodGet, query, "", ""))
 		if err != nil {
 			checkDecodeFailure(t, err)
 		}

@@ -482,9 +482,9 @@ func TestDecodeCustomerList(t *testing.T) {
 			query: "created[gte]=1706140800&email=jane%40example.com&expand[0]=data.default_payment_method&limit=3&starting_after=" + cursor,
 			want: &casapay.CustomerFilter{
 				Limit: 3, StartingAfter: cursor, Email: refString("jane@example.com"),
-				Created: casapay.TimeRange{Gte: refInt64(1706140800)},
+				Created: casapay.TimeRange{Gte: refInt64(1706140800)}, Expand: []string{"default_payment_method"},
 			},
-			wantExpand: []string{"data.default_payment_method"},
+			wantExpand: []string{"default_payment_method"},
 		},
 		{name: "ending_before", query: "ending_before=" + cursor, want: &casapay.CustomerFilter{Limit: def, EndingBefore: cursor}},
 		{
@@ -517,7 +517,7 @@ func TestDecodeCustomerList(t *testing.T) {
 		{name: "unknown", query: "sort=asc", wantErr: true, wantCode: "parameter_unknown", wantParam: "sort"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, expand, err := decodeCustomerList(newDecodeRequest(t, http.MethodGet, c.query, "", ""))
+			got, err := decodeCustomerList(newDecodeRequest(t, http.MethodGet, c.query, "", ""))
 			if c.wantErr {
 				wantDecodeError(t, err, c.wantCode, c.wantParam, http.StatusBadRequest)
 				return
@@ -528,7 +528,7 @@ func TestDecodeCustomerList(t *testing.T) {
 			if diff := cmp.Diff(got, c.want); diff != "" {
 				t.Errorf("filter mismatch (-got +want):\n%s", diff)
 			}
-			if diff := cmp.Diff(expand, c.wantExpand); diff != "" {
+			if diff := cmp.Diff(got.Expand, c.wantExpand); diff != "" {
 				t.Errorf("expand mismatch (-got +want):\n%s", diff)
 			}
 		})
@@ -538,7 +538,7 @@ func TestDecodeCustomerList(t *testing.T) {
 // TestDecodeExactCreatedBoundsAreSeparate guards against one pointer shared by Gte and Lte, which a
 // caller changing one bound would silently change the other through.
 func TestDecodeExactCreatedBoundsAreSeparate(t *testing.T) {
-	f, _, err := decodeCustomerList(newDecodeRequest(t, http.MethodGet, "created=5", "", ""))
+	f, err := decodeCustomerList(newDecodeRequest(t, http.MethodGet, "created=5", "", ""))
 	if err != nil {
 		t.Fatalf("decodeCustomerList: %v", err)
 	}

@@ -260,14 +260,14 @@ func TestPaymentMethodCheckedInWrite(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open storetest.Opener) {
 		e := newEnv(t, open)
 		missing := "cus_0000000000000000000000000"
-		r := e.post(t, "/v1/customers/"+missing, "default_payment_method=pm_card_visa")
+		r := e.post(t, "/v1/customers/"+missing, "default_payment_method=pm_0000000000000000000000001")
 		mustStatus(t, r, http.StatusNotFound)
 		if got := r.Error(t); got.Param != "id" {
 			t.Errorf("update of a missing customer naming a payment method: error param %q, want id (%s)", got.Param, got.Message)
 		}
 		id := e.createCustomer(t, "name=Jane")["id"].(string)
-		r = e.post(t, "/v1/customers/"+id, "name=Janet&default_payment_method=pm_card_visa")
-		mustStatus(t, r, http.StatusNotFound)
+		r = e.post(t, "/v1/customers/"+id, "name=Janet&default_payment_method=pm_0000000000000000000000001")
+		mustStatus(t, r, http.StatusBadRequest)
 		if got := r.Error(t); got.Param != "default_payment_method" {
 			t.Errorf("update naming a missing payment method: error param %q, want default_payment_method", got.Param)
 		}

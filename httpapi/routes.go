@@ -25,6 +25,16 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	mux.Handle("POST /v1/customers/{id}", auth(handleCustomerUpdate(logger, store, now)))
 	mux.Handle("DELETE /v1/customers/{id}", auth(handleCustomerDelete(logger, store, now)))
 
+	mux.Handle("GET /v1/customers/{id}/payment_methods", auth(handlePaymentMethodList(logger, store, true)))
+	mux.Handle("GET /v1/customers/{id}/payment_methods/{pm}", auth(handleCustomerPaymentMethodRetrieve(logger, store)))
+
+	mux.Handle("POST /v1/payment_methods", auth(handlePaymentMethodCreate(logger, store, store, now)))
+	mux.Handle("GET /v1/payment_methods", auth(handlePaymentMethodList(logger, store, false)))
+	mux.Handle("GET /v1/payment_methods/{id}", auth(handlePaymentMethodRetrieve(logger, store)))
+	mux.Handle("POST /v1/payment_methods/{id}", auth(handlePaymentMethodUpdate(logger, store, now)))
+	mux.Handle("POST /v1/payment_methods/{id}/attach", auth(handlePaymentMethodAttach(logger, store, now)))
+	mux.Handle("POST /v1/payment_methods/{id}/detach", auth(handlePaymentMethodDetach(logger, store, now)))
+
 	mux.Handle("GET /v1/events", auth(handleEventList(logger, store)))
 	mux.Handle("GET /v1/events/{id}", auth(handleEventRetrieve(logger, store)))
 
@@ -36,6 +46,12 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	}
 	mux.Handle("/v1/customers", handleMethodNotAllowed(logger, "GET, POST"))
 	mux.Handle("/v1/customers/{id}", handleMethodNotAllowed(logger, "GET, POST, DELETE"))
+	mux.Handle("/v1/customers/{id}/payment_methods", handleMethodNotAllowed(logger, "GET"))
+	mux.Handle("/v1/customers/{id}/payment_methods/{pm}", handleMethodNotAllowed(logger, "GET"))
+	mux.Handle("/v1/payment_methods", handleMethodNotAllowed(logger, "GET, POST"))
+	mux.Handle("/v1/payment_methods/{id}", handleMethodNotAllowed(logger, "GET, POST"))
+	mux.Handle("/v1/payment_methods/{id}/attach", handleMethodNotAllowed(logger, "POST"))
+	mux.Handle("/v1/payment_methods/{id}/detach", handleMethodNotAllowed(logger, "POST"))
 	mux.Handle("/v1/events", handleMethodNotAllowed(logger, "GET"))
 	mux.Handle("/v1/events/{id}", handleMethodNotAllowed(logger, "GET"))
 	mux.Handle("/", handleUnknownRoute(logger))

@@ -9,12 +9,19 @@ import (
 	"github.com/casapay/casapay"
 )
 
-const insertAccount = `INSERT INTO accounts (id, name, created) VALUES ($1, $2, $3)`
+const insertAccount = `INSERT INTO accounts (id, name, created, fingerprint_key) VALUES ($1, $2, $3, $4)`
 
 // AccountInsert inserts a.
 func (e executor) AccountInsert(ctx context.Context, a *casapay.Account) error {
-	_, err := e.exec(ctx, insertAccount, a.ID, a.Name, a.Created)
+	_, err := e.exec(ctx, insertAccount, a.ID, a.Name, a.Created, a.FingerprintKey)
 	return err
+}
+
+const fingerprintKey = `SELECT fingerprint_key FROM accounts WHERE id = $1`
+
+// AccountFingerprintKey returns an account's fingerprint key, or storage.ErrNoRows.
+func (e executor) AccountFingerprintKey(ctx context.Context, accountID string) ([]byte, error) {
+	return scalar[[]byte](ctx, e, fingerprintKey, accountID)
 }
 
 // lockAccounts makes a bootstrap's check and insert one step. SHARE ROW EXCLUSIVE conflicts with itself

@@ -7,12 +7,23 @@ import (
 	"github.com/casapay/casapay"
 )
 
-const insertAccountSQL = `INSERT INTO accounts (id, name, created) VALUES (?, ?, ?)`
+const insertAccountSQL = `INSERT INTO accounts (id, name, created, fingerprint_key) VALUES (?, ?, ?, ?)`
 
 // AccountInsert inserts a.
 func (e *executor) AccountInsert(ctx context.Context, a *casapay.Account) error {
-	_, err := e.exec(ctx, insertAccountSQL, a.ID, a.Name, a.Created.Unix())
+	_, err := e.exec(ctx, insertAccountSQL, a.ID, a.Name, a.Created.Unix(), a.FingerprintKey)
 	return err
+}
+
+const fingerprintKeySQL = `SELECT fingerprint_key FROM accounts WHERE id = ?`
+
+// AccountFingerprintKey returns an account's fingerprint key, or storage.ErrNoRows.
+func (e *executor) AccountFingerprintKey(ctx context.Context, accountID string) ([]byte, error) {
+	var key []byte
+	if err := e.queryRow(ctx, fingerprintKeySQL, accountID).Scan(&key); err != nil {
+		return nil, interpret(err)
+	}
+	return key, nil
 }
 
 // AccountsLock does nothing: the write transaction began IMMEDIATE, which took the file's write lock

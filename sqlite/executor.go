@@ -142,7 +142,9 @@ func statements() []string {
 		savepointSQL, releaseSavepointSQL, rollbackSavepointSQL,
 		insertAccountSQL, anyAccountSQL, accountExistsSQL, insertAPIKeySQL, listAPIKeysSQL, revokeAPIKeySQL, findAPIKeySQL,
 		insertCustomerSQL, insertCustomersSQL(importChunk), findCustomerSQL, updateCustomerSQL, customerPositionSQL,
-		insertEventSQL, findEventSQL, eventPositionSQL, pruneEventsSQL,
+		insertEventSQL, findEventSQL, eventPositionSQL, pruneEventsSQL, fingerprintKeySQL,
+		insertPaymentMethodSQL, findPaymentMethodSQL, updatePaymentMethodSQL, attachedPaymentMethodsSQL,
+		detachPaymentMethodsSQL, countPaymentMethodsSQL, paymentMethodPositionSQL,
 		findResponseSQL, storeResponseSQL, pruneIdempotencyKeysSQL,
 	}
 	for _, shape := range pageShapes() {
@@ -151,6 +153,11 @@ func statements() []string {
 		}
 		for _, filter := range []string{``, eventsOfType, eventsOfTypes} {
 			list = append(list, pageSQL(eventsPage, eventColumns, filter, shape))
+		}
+		if !shape.gte && !shape.lte { // payment method lists have no created filter
+			for _, filter := range paymentMethodFilters {
+				list = append(list, pageSQL(paymentMethodsPage, paymentMethodColumns, filter, shape))
+			}
 		}
 	}
 	return list

@@ -29,6 +29,8 @@ type AccountExecutor interface {
 	APIKeyRevoke(ctx context.Context, accountID, keyID string, at time.Time) (bool, error)
 	// APIKeyByHash returns the key stored under hash, or ErrNoRows.
 	APIKeyByHash(ctx context.Context, hash string) (*casapay.APIKey, error)
+	// AccountFingerprintKey returns an account's fingerprint key, or ErrNoRows.
+	AccountFingerprintKey(ctx context.Context, accountID string) ([]byte, error)
 }
 
 var _ casapay.AccountStore = (*Store)(nil)
@@ -64,6 +66,9 @@ func (s *Store) BootstrapAccount(ctx context.Context, a *casapay.Account, keys [
 }
 
 func insertAccount(ctx context.Context, ex Executor, a *casapay.Account, keys []*casapay.APIKey) error {
+	if len(a.FingerprintKey) == 0 {
+		a.FingerprintKey = casapay.NewFingerprintKey()
+	}
 	if err := ex.AccountInsert(ctx, a); err != nil {
 		return fmt.Errorf("insert account %s: %w", a.ID, err)
 	}
@@ -137,4 +142,10 @@ func (s *Store) FindAPIKey(ctx context.Context, hash string) (*casapay.APIKey, e
 		return nil, fmt.Errorf("find api key: %w", err)
 	}
 	return k, nil
+}
+
+// FingerprintKey returns an account's fingerprint key, or resource_missing (param "account").
+func (s *Store) FingerprintKey(ctx context.Context, accountID string) ([]byte, error) {
+	key, err := s.d.Executor().AccountFingerprintKey(ctx, accountID)
+	return found(key, err, "account", "account", accountID)
 }

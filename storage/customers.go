@@ -3,7 +3,10 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/casapay/casapay"
 )
@@ -31,39 +34,54 @@ type CustomerExecutor interface {
 var _ casapay.CustomerStore = (*Store)(nil)
 
 // CreateCustomer stores c, which casapay.NewCustomer built for scope, and records customer.created.
+// When c names a payment method, it is attached to c and becomes its default, in the same
+// transaction, and payment_method.attached follows customer.created.
 func (s *Store) CreateCustomer(ctx context.Context, scope casapay.Scope, c *casapay.Customer, req casapay.Request) (*casapay.Response, error) {
 	if c.Livemode != scope.Livemode {
 		return nil, fmt.Errorf("create customer %s: livemode %t outside the scope's mode", c.ID, c.Livemode)
 	}
 	return s.write(ctx, scope, req, func(ctx context.Context, ex Executor) (*change, error) {
-		if c.DefaultPaymentMethod != nil {
-			if err := checkPaymentMethod(ctx, ex, scope, "payment_method", *c.DefaultPaymentMethod); err != nil {
-				return nil, err
-			}
-		}
+		paymentMethod := c.DefaultPaymentMethod
+		c.DefaultPaymentMethod = nil
 		if err := ex.CustomerInsert(ctx, scope, c); err != nil {
 			return nil, fmt.Errorf("insert customer %s: %w", c.ID, err)
 		}
-		ch, err := answer(c)
+		var attached []pendingEvent
+		if paymentMethod != nil {
+			pm, events, err := s.attach(ctx, ex, scope, *paymentMethod, "payment_method", c, req.Time)
+			if err != nil {
+				return nil, err
+			}
+			c.DefaultPaymentMethod, attached = &pm.ID, events
+			if err := ex.CustomerUpdate(ctx, scope, c); err != nil {
+				return nil, fmt.Errorf("set default payment method of %s: %w", c.ID, err)
+			}
+		}
+		ch, plain, err := customerAnswer(ctx, ex, scope, c, req.Expand)
 		if err != nil {
 			return nil, err
 		}
-		ch.event = &pendingEvent{typ: casapay.EventCustomerCreated}
+		ch.events = append([]pendingEvent{{typ: casapay.EventCustomerCreated, object: plain}}, attached...)
 		return ch, nil
 	})
 }
 
-// checkPaymentMethod returns resource_missing, naming param, unless scope has the payment method id.
-// It runs inside the write's transaction, so the payment method cannot go between the check and the
-// write. CasaPay stores no payment methods yet, so every ID names a missing one.
-func checkPaymentMethod(_ context.Context, _ Executor, _ casapay.Scope, param, id string) error {
-	return casapay.NotFound("PaymentMethod", param, id)
-}
-
 // FindCustomer returns a customer of scope, deleted ones included, or resource_missing (param "id").
-func (s *Store) FindCustomer(ctx context.Context, scope casapay.Scope, id string) (*casapay.Customer, error) {
-	c, err := s.d.Executor().CustomerGet(ctx, scope, id)
-	return found(c, err, "customer", "id", id)
+func (s *Store) FindCustomer(ctx context.Context, scope casapay.Scope, id string, expand ...string) (*casapay.Customer, error) {
+	if len(expand) == 0 {
+		c, err := s.d.Executor().CustomerGet(ctx, scope, id)
+		return found(c, err, "customer", "id", id)
+	}
+	var c *casapay.Customer
+	err := s.d.InReadTx(ctx, func(ctx context.Context, ex Executor) error {
+		var err error
+		if c, err = ex.CustomerGet(ctx, scope, id); err != nil {
+			_, err = found(c, err, "customer", "id", id)
+			return err
+		}
+		return expandCustomer(ctx, ex, scope, c, expand)
+	})
+	return c, err
 }
 
 // liveCustomerForUpdate returns a customer that is not deleted, held for this transaction, or
@@ -79,6 +97,8 @@ func liveCustomerForUpdate(ctx context.Context, ex Executor, scope casapay.Scope
 
 // UpdateCustomer applies p to a customer of scope and returns the result (nil when replayed). It records
 // customer.updated with the fields that changed, and nothing at all, not even the write, when none did.
+// A default_payment_method must be attached to the customer already, unless it is a test token, whose
+// new payment method is attached first (payment_method.attached, then customer.updated).
 //
 // The event is stamped with the store's clock once the customer is held (see liveCustomerForUpdate),
 // not with the time the request arrived: a request that waited for another update of the same customer
@@ -92,10 +112,14 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err != nil {
 			return nil, err
 		}
+		var events []pendingEvent
 		if pm := p.DefaultPaymentMethod; pm != nil && *pm != "" {
-			if err := checkPaymentMethod(ctx, ex, scope, "default_payment_method", *pm); err != nil {
+			newDefault, attached, err := s.defaultPaymentMethod(ctx, ex, scope, c, *pm, req.Time)
+			if err != nil {
 				return nil, err
 			}
+			q := *p
+			q.DefaultPaymentMethod, p, events = &newDefault, &q, attached
 		}
 		before, err := json.Marshal(c)
 		if err != nil {
@@ -104,11 +128,11 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err := c.Apply(p); err != nil {
 			return nil, err
 		}
-		ch, err := answer(c)
+		ch, plain, err := customerAnswer(ctx, ex, scope, c, req.Expand)
 		if err != nil {
 			return nil, err
 		}
-		previous, err := casapay.PreviousAttributes(before, ch.body)
+		previous, err := casapay.PreviousAttributes(before, plain)
 		if err != nil {
 			return nil, fmt.Errorf("update customer %s: %w", id, err)
 		}
@@ -119,7 +143,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err := ex.CustomerUpdate(ctx, scope, c); err != nil {
 			return nil, fmt.Errorf("update customer %s: %w", id, err)
 		}
-		ch.event = &pendingEvent{typ: casapay.EventCustomerUpdated, previous: previous, at: s.now()}
+		ch.events = append(events, pendingEvent{typ: casapay.EventCustomerUpdated, object: plain, previous: previous, at: s.now()})
 		return ch, nil
 	})
 	if err != nil {
@@ -131,9 +155,33 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 	return updated, resp, nil
 }
 
+// defaultPaymentMethod checks id, an update's default_payment_method for c, and returns the ID the
+// customer's default becomes: id itself, which must be attached to c, or for a test token the ID of
+// the new payment method attached to c, with the event of that attach.
+func (s *Store) defaultPaymentMethod(ctx context.Context, ex Executor, scope casapay.Scope, c *casapay.Customer, id string,
+	at time.Time) (string, []pendingEvent, error) {
+	const param = "default_payment_method"
+	if casapay.TestToken(id) {
+		pm, events, err := s.attach(ctx, ex, scope, id, param, c, at)
+		if err != nil {
+			return "", nil, err
+		}
+		return pm.ID, events, nil
+	}
+	pm, err := ex.PaymentMethodGet(ctx, scope, id)
+	switch {
+	case errors.Is(err, ErrNoRows) || (err == nil && (pm.Customer == nil || *pm.Customer != c.ID)):
+		return "", nil, casapay.MissingParam("PaymentMethod", param, id)
+	case err != nil:
+		return "", nil, fmt.Errorf("find payment method %s: %w", id, err)
+	}
+	return id, nil, nil
+}
+
 // DeleteCustomer marks a customer of scope deleted, or returns resource_missing (param "id") if it is
 // missing or already deleted. The row stays, so the customer is still found by ID and still works as a
-// list cursor. It answers the deleted stub and records customer.deleted with the whole customer.
+// list cursor. It answers the deleted stub, records customer.deleted with the whole customer, and
+// detaches the customer's payment methods, each with its payment_method.detached.
 func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id string, req casapay.Request) (*casapay.Response, error) {
 	return s.write(ctx, scope, req, func(ctx context.Context, ex Executor) (*change, error) {
 		c, err := liveCustomerForUpdate(ctx, ex, scope, id)
@@ -152,9 +200,56 @@ func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err != nil {
 			return nil, fmt.Errorf("encode customer %s: %w", id, err)
 		}
-		ch.event = &pendingEvent{typ: casapay.EventCustomerDeleted, object: object, at: s.now()}
+		at := s.now()
+		ch.events = []pendingEvent{{typ: casapay.EventCustomerDeleted, object: object, at: at}}
+		attached, err := ex.PaymentMethodsAttached(ctx, scope, id)
+		if err != nil {
+			return nil, fmt.Errorf("find payment methods of %s: %w", id, err)
+		}
+		if len(attached) == 0 {
+			return ch, nil
+		}
+		if err := ex.PaymentMethodsDetach(ctx, scope, id); err != nil {
+			return nil, fmt.Errorf("detach payment methods of %s: %w", id, err)
+		}
+		for _, pm := range attached {
+			pm.Customer, pm.Detached = nil, true
+			object, err := json.Marshal(pm)
+			if err != nil {
+				return nil, fmt.Errorf("encode payment method %s: %w", pm.ID, err)
+			}
+			ch.events = append(ch.events, pendingEvent{typ: casapay.EventPaymentMethodDetached, object: object, at: at})
+		}
 		return ch, nil
 	})
+}
+
+// expandCustomer sets c's expanded fields that expand names: "default_payment_method".
+func expandCustomer(ctx context.Context, ex Executor, scope casapay.Scope, c *casapay.Customer, expand []string) error {
+	if c.Deleted || c.DefaultPaymentMethod == nil || !slices.Contains(expand, "default_payment_method") {
+		return nil
+	}
+	pm, err := ex.PaymentMethodGet(ctx, scope, *c.DefaultPaymentMethod)
+	if err != nil {
+		return fmt.Errorf("expand default payment method %s of %s: %w", *c.DefaultPaymentMethod, c.ID, err)
+	}
+	c.DefaultPaymentMethodObject = pm
+	return nil
+}
+
+// customerAnswer returns a change answering c, expanded as expand asks, and c's JSON unexpanded, which
+// is what its events show.
+func customerAnswer(ctx context.Context, ex Executor, scope casapay.Scope, c *casapay.Customer, expand []string) (*change, []byte, error) {
+	plain, err := answer(c)
+	if err != nil || len(expand) == 0 {
+		return plain, bodyOf(plain), err
+	}
+	if err := expandCustomer(ctx, ex, scope, c, expand); err != nil {
+		return nil, nil, err
+	}
+	defer func() { c.DefaultPaymentMethodObject = nil }()
+	expanded, err := answer(c)
+	return expanded, plain.body, err
 }
 
 // ListCustomers returns a page of scope's customers that are not deleted, newest first (see list).
@@ -164,7 +259,7 @@ func (s *Store) ListCustomers(ctx context.Context, scope casapay.Scope, f casapa
 		return nil, false, fmt.Errorf("list customers: %w", err)
 	}
 	f.Created = inclusive(f.Created)
-	return list(ctx, s.d, pageQuery[*casapay.Customer]{
+	page, hasMore, err := list(ctx, s.d, pageQuery[*casapay.Customer]{
 		kind: "customer", limit: limit, startingAfter: f.StartingAfter, endingBefore: f.EndingBefore,
 		position: func(ctx context.Context, ex Executor, id string) (int64, error) {
 			return ex.CustomerPosition(ctx, scope, id)
@@ -173,6 +268,18 @@ func (s *Store) ListCustomers(ctx context.Context, scope casapay.Scope, f casapa
 			return ex.CustomerPage(ctx, scope, f, from, fetch)
 		},
 	})
+	if err != nil || len(f.Expand) == 0 {
+		return page, hasMore, err
+	}
+	err = s.d.InReadTx(ctx, func(ctx context.Context, ex Executor) error {
+		for _, c := range page {
+			if err := expandCustomer(ctx, ex, scope, c, f.Expand); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return page, hasMore, err
 }
 
 // ImportCustomers stores cs, which casapay.NewCustomer built for scope, in one transaction: all of them,

@@ -49,6 +49,7 @@ type Driver interface {
 type Executor interface {
 	AccountExecutor
 	CustomerExecutor
+	PaymentMethodExecutor
 	EventExecutor
 	IdempotencyExecutor
 }

@@ -29,7 +29,7 @@ type IdempotencyExecutor interface {
 type change struct {
 	status int
 	body   []byte // the answer, marshalled once: the response, the stored replay and, by default, the event's object
-	event  *pendingEvent
+	events []pendingEvent
 }
 
 // pendingEvent is the event a change records.
@@ -73,8 +73,8 @@ func (s *Store) write(ctx context.Context, scope casapay.Scope, req casapay.Requ
 		if err != nil {
 			return err
 		}
-		if ch.event != nil {
-			if err := s.recordEvent(ctx, ex, scope, req, ch); err != nil {
+		for i, e := range ch.events {
+			if err := s.recordEvent(ctx, ex, scope, req, ch, e, i); err != nil {
 				return err
 			}
 		}
@@ -112,16 +112,21 @@ func findReplay(ctx context.Context, ex Executor, scope casapay.Scope, idem *cas
 	return idem.Match(fingerprint, stored)
 }
 
-// recordEvent inserts the event of ch, in the write's transaction.
-func (s *Store) recordEvent(ctx context.Context, ex Executor, scope casapay.Scope, req casapay.Request, ch *change) error {
-	object := ch.event.object
+// recordEvent inserts the event of ch at index i of its events, in the write's transaction. The events
+// of one write follow each other a microsecond apart, so their IDs, and so the list, keep their order.
+func (s *Store) recordEvent(ctx context.Context, ex Executor, scope casapay.Scope, req casapay.Request, ch *change, pe pendingEvent, i int) error {
+	object := pe.object
 	if object == nil {
 		object = ch.body
 	}
-	if !ch.event.at.IsZero() {
-		req.Time = ch.event.at
+	if !pe.at.IsZero() {
+		req.Time = pe.at
 	}
-	e := casapay.NewEvent(scope, ch.event.typ, object, ch.event.previous, req, s.now())
+	if req.Time.IsZero() {
+		req.Time = s.now()
+	}
+	req.Time = req.Time.Add(time.Duration(i) * time.Microsecond)
+	e := casapay.NewEvent(scope, pe.typ, object, pe.previous, req, s.now())
 	if err := ex.EventInsert(ctx, scope, e); err != nil {
 		return fmt.Errorf("record event %s: %w", e.Type, err)
 	}

@@ -1245,25 +1245,35 @@ func testPruneIdempotencyKeys(t *testing.T, open Opener) {
 }
 
 // testPaymentMethodChecked holds the store, not only the HTTP layer, to the rule that a customer can name
-// only a payment method of its scope: the check runs inside the write's transaction. No payment method
-// exists yet, so every one is missing, and a rejected write changes and records nothing.
+// only a payment method of its scope, attachable to it: the check runs inside the write's transaction,
+// and a rejected write, a declined test card's included, changes and records nothing.
 func testPaymentMethodChecked(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	scope := newAccount(t, s)
 
 	p := janeParams()
-	p.PaymentMethod = str("pm_card_visa")
+	p.PaymentMethod = str("pm_0000000000000000000000001")
 	c := newCustomer(t, scope, p, 0)
 	_, err := s.CreateCustomer(ctx, scope, c, casapay.Request{})
-	wantError(t, "CreateCustomer(payment_method)", err, casapay.NotFound("PaymentMethod", "payment_method", "pm_card_visa"))
+	wantError(t, "CreateCustomer(payment_method)", err, casapay.MissingParam("PaymentMethod", "payment_method", "pm_0000000000000000000000001"))
 	if _, err := s.FindCustomer(ctx, scope, c.ID); !casapay.IsNotFound(err) {
 		t.Errorf("FindCustomer after the rejected create: err = %v, want resource_missing", err)
+	}
+	p.PaymentMethod = str("pm_card_visa_chargeDeclinedInsufficientFunds")
+	c = newCustomer(t, scope, p, 0)
+	_, err = s.CreateCustomer(ctx, scope, c, casapay.Request{})
+	wantError(t, "CreateCustomer(declined test token)", err, casapay.DeclineError("insufficient_funds"))
+	if _, err := s.FindCustomer(ctx, scope, c.ID); !casapay.IsNotFound(err) {
+		t.Errorf("FindCustomer after the declined create: err = %v, want resource_missing", err)
+	}
+	if pms, _, err := s.ListPaymentMethods(ctx, scope, casapay.PaymentMethodFilter{}); err != nil || len(pms) != 0 {
+		t.Errorf("ListPaymentMethods after the declined create = %d, %v, want none", len(pms), err)
 	}
 
 	kept := createCustomer(t, s, scope, janeParams(), 1)
 	_, _, err = s.UpdateCustomer(ctx, scope, kept.ID, &casapay.CustomerParams{Name: str("X"), DefaultPaymentMethod: str("pm_1")}, casapay.Request{})
-	wantError(t, "UpdateCustomer(default_payment_method)", err, casapay.NotFound("PaymentMethod", "default_payment_method", "pm_1"))
+	wantError(t, "UpdateCustomer(default_payment_method)", err, casapay.MissingParam("PaymentMethod", "default_payment_method", "pm_1"))
 	if diff := gocmp.Diff(kept, findCustomer(t, s, scope, kept.ID)); diff != "" {
 		t.Errorf("customer changed by the rejected update (-want +got):\n%s", diff)
 	}

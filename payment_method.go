@@ -1,0 +1,425 @@
+package casapay
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Payment method types.
+const (
+	PaymentMethodCard          = "card"
+	PaymentMethodSepaDebit     = "sepa_debit"
+	PaymentMethodBacsDebit     = "bacs_debit"
+	PaymentMethodUSBankAccount = "us_bank_account"
+)
+
+// PaymentMethodTypes lists every payment method type.
+var PaymentMethodTypes = []string{PaymentMethodCard, PaymentMethodSepaDebit, PaymentMethodBacsDebit, PaymentMethodUSBankAccount}
+
+// MaxCustomerPaymentMethods is how many payment methods one customer may have attached at once.
+const MaxCustomerPaymentMethods = 500
+
+// PaymentMethod is a way for a customer to pay: a card or a bank account for direct debits. Its JSON is
+// the API's payment_method object, with exactly one of the type hashes, the one named by Type. It holds
+// no card or account number: only the last four digits, what derives from the number (brand, bank
+// code) and a fingerprint (see Fingerprint).
+type PaymentMethod struct {
+	ID             string
+	Type           string
+	BillingDetails BillingDetails
+	Card           *Card
+	SepaDebit      *SepaDebit
+	BacsDebit      *BacsDebit
+	USBankAccount  *USBankAccount
+	Customer       *string // the customer it is attached to
+	Metadata       map[string]string
+	Created        int64 // Unix seconds
+	Livemode       bool
+
+	// Detached is true once the payment method was detached from a customer: it can never be
+	// attached again, as at Stripe.
+	Detached bool
+	// Decline is, for a test card that declines, the decline_code an attach answers with ("" for one
+	// that does not).
+	Decline string
+
+	// CustomerObject, when set, is marshalled in place of Customer: the expanded customer.
+	CustomerObject *Customer
+}
+
+// BillingDetails are the payment method owner's details. Every field is null when unset.
+type BillingDetails struct {
+	Address *Address `json:"address"`
+	Email   *string  `json:"email"`
+	Name    *string  `json:"name"`
+	Phone   *string  `json:"phone"`
+}
+
+// Card is the card hash of a card payment method.
+type Card struct {
+	Brand       string  `json:"brand"`
+	Country     *string `json:"country"`
+	ExpMonth    int64   `json:"exp_month"`
+	ExpYear     int64   `json:"exp_year"`
+	Fingerprint string  `json:"fingerprint"`
+	Funding     string  `json:"funding"`
+	Last4       string  `json:"last4"`
+}
+
+// SepaDebit is the sepa_debit hash: a bank account in the Single Euro Payments Area, by IBAN.
+type SepaDebit struct {
+	BankCode    *string `json:"bank_code"`
+	Country     string  `json:"country"`
+	Fingerprint string  `json:"fingerprint"`
+	Last4       string  `json:"last4"`
+}
+
+// BacsDebit is the bacs_debit hash: a UK bank account, by sort code and account number.
+type BacsDebit struct {
+	Fingerprint string `json:"fingerprint"`
+	Last4       string `json:"last4"`
+	SortCode    string `json:"sort_code"`
+}
+
+// USBankAccount is the us_bank_account hash: a US bank account, by ABA routing and account number.
+type USBankAccount struct {
+	AccountHolderType string  `json:"account_holder_type"`
+	AccountType       string  `json:"account_type"`
+	BankName          *string `json:"bank_name"`
+	Fingerprint       string  `json:"fingerprint"`
+	Last4             string  `json:"last4"`
+	RoutingNumber     string  `json:"routing_number"`
+}
+
+// paymentMethodWire is the payment_method object on the wire.
+type paymentMethodWire struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	BacsDebit      *BacsDebit        `json:"bacs_debit,omitempty"`
+	BillingDetails BillingDetails    `json:"billing_details"`
+	Card           *Card             `json:"card,omitempty"`
+	Created        int64             `json:"created"`
+	Customer       any               `json:"customer"`
+	Livemode       bool              `json:"livemode"`
+	Metadata       map[string]string `json:"metadata"`
+	SepaDebit      *SepaDebit        `json:"sepa_debit,omitempty"`
+	Type           string            `json:"type"`
+	USBankAccount  *USBankAccount    `json:"us_bank_account,omitempty"`
+}
+
+// MarshalJSON writes the payment_method object, the customer expanded when CustomerObject is set.
+func (pm PaymentMethod) MarshalJSON() ([]byte, error) {
+	w := paymentMethodWire{
+		ID: pm.ID, Object: "payment_method", BacsDebit: pm.BacsDebit, BillingDetails: pm.BillingDetails,
+		Card: pm.Card, Created: pm.Created, Customer: pm.Customer, Livemode: pm.Livemode, Metadata: pm.Metadata,
+		SepaDebit: pm.SepaDebit, Type: pm.Type, USBankAccount: pm.USBankAccount,
+	}
+	if pm.CustomerObject != nil {
+		w.Customer = pm.CustomerObject
+	}
+	if w.Metadata == nil {
+		w.Metadata = map[string]string{}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads the object MarshalJSON writes, with the customer unexpanded.
+func (pm *PaymentMethod) UnmarshalJSON(b []byte) error {
+	var w struct {
+		paymentMethodWire
+		Customer json.RawMessage `json:"customer"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*pm = PaymentMethod{
+		ID: w.ID, Type: w.Type, BillingDetails: w.BillingDetails, Card: w.Card, SepaDebit: w.SepaDebit,
+		BacsDebit: w.BacsDebit, USBankAccount: w.USBankAccount, Metadata: w.Metadata, Created: w.Created,
+		Livemode: w.Livemode,
+	}
+	var id *string
+	if err := json.Unmarshal(w.Customer, &id); err != nil {
+		var c Customer
+		if err := json.Unmarshal(w.Customer, &c); err != nil {
+			return err
+		}
+		id = &c.ID
+	}
+	pm.Customer = id
+	return nil
+}
+
+// PaymentMethodParams are the parameters of a payment method create or update. The raw card and account
+// numbers in them are never marshalled: their JSON form, the request's idempotency fingerprint, carries
+// their fingerprints instead (see Redacted).
+type PaymentMethodParams struct {
+	Type           string                `json:"type,omitempty"` // create only
+	Card           *CardParams           `json:"card,omitempty"`
+	SepaDebit      *SepaDebitParams      `json:"sepa_debit,omitempty"`
+	BacsDebit      *BacsDebitParams      `json:"bacs_debit,omitempty"`
+	USBankAccount  *USBankAccountParams  `json:"us_bank_account,omitempty"`
+	BillingDetails *BillingDetailsParams `json:"billing_details,omitempty"`
+	Metadata       map[string]string     `json:"metadata,omitempty"`
+	ClearMetadata  bool                  `json:"clear_metadata,omitempty"`
+	Expand         []string              `json:"expand,omitempty"`
+}
+
+// CardParams are card[…]. Number and CVC are never marshalled.
+type CardParams struct {
+	Number   string `json:"-"`
+	CVC      string `json:"-"`
+	ExpMonth *int64 `json:"exp_month,omitempty"`
+	ExpYear  *int64 `json:"exp_year,omitempty"`
+	// NumberFingerprint stands for Number in the JSON form (see Redacted).
+	NumberFingerprint string `json:"number_fingerprint,omitempty"`
+}
+
+// SepaDebitParams are sepa_debit[…].
+type SepaDebitParams struct {
+	IBAN            string `json:"-"`
+	IBANFingerprint string `json:"iban_fingerprint,omitempty"`
+}
+
+// BacsDebitParams are bacs_debit[…].
+type BacsDebitParams struct {
+	SortCode                 string `json:"sort_code,omitempty"`
+	AccountNumber            string `json:"-"`
+	AccountNumberFingerprint string `json:"account_number_fingerprint,omitempty"`
+}
+
+// USBankAccountParams are us_bank_account[…].
+type USBankAccountParams struct {
+	RoutingNumber            string `json:"routing_number,omitempty"`
+	AccountNumber            string `json:"-"`
+	AccountType              string `json:"account_type,omitempty"`
+	AccountHolderType        string `json:"account_holder_type,omitempty"`
+	AccountNumberFingerprint string `json:"account_number_fingerprint,omitempty"`
+}
+
+// BillingDetailsParams are billing_details[…]: as a customer's fields, nil leaves a field alone and ""
+// unsets it.
+type BillingDetailsParams struct {
+	Address *AddressParams `json:"address,omitempty"`
+	Email   *string        `json:"email,omitempty"`
+	Name    *string        `json:"name,omitempty"`
+	Phone   *string        `json:"phone,omitempty"`
+}
+
+// PaymentMethodFilter selects a page of payment methods, newest first: of one customer when Customer
+// is set, of one type when Type is set.
+type PaymentMethodFilter struct {
+	Limit         int // 1 to 100
+	StartingAfter string
+	EndingBefore  string
+	Customer      *string
+	Type          *string
+	Expand        []string // "customer" expands each one's customer
+}
+
+// PageSize returns how many payment methods a page of f holds, as CustomerFilter.PageSize does.
+func (f PaymentMethodFilter) PageSize() (int, error) {
+	return pageSize(f.Limit, f.StartingAfter, f.EndingBefore)
+}
+
+// Validate checks a create's parameters (create true) or an update's, and returns the first problem:
+// an invalid_request_error naming its parameter, or for card details a card_error (402). now is the
+// time an expiry may not be before. A create must give a type and exactly its hash; an update may give
+// card[exp_month] and card[exp_year] only. Validate needs no store: a request that fails it is
+// rejected before anything is written.
+func (p *PaymentMethodParams) Validate(create bool, now time.Time) error {
+	if create {
+		if err := p.validateDetails(now); err != nil {
+			return err
+		}
+	} else if p.Card != nil {
+		if p.Card.ExpMonth == nil && p.Card.ExpYear == nil {
+			return InvalidParam(CodeParameterMissing, "card", "Missing required param: card[exp_month] or card[exp_year].")
+		}
+		if err := checkExpiry(p.Card.ExpMonth, p.Card.ExpYear, now); err != nil {
+			return err
+		}
+	}
+	if b := p.BillingDetails; b != nil {
+		if err := (&CustomerParams{Name: b.Name, Email: b.Email, Phone: b.Phone, Address: b.Address}).Validate(); err != nil {
+			e := *err.(*Error)
+			e.Param = "billing_details[" + bracketHead(e.Param) + "]" + bracketTail(e.Param)
+			return &e
+		}
+	}
+	return (&CustomerParams{Metadata: p.Metadata}).Validate()
+}
+
+// validateDetails checks a create's type and the hash that goes with it.
+func (p *PaymentMethodParams) validateDetails(now time.Time) error {
+	given := map[string]bool{
+		PaymentMethodCard: p.Card != nil, PaymentMethodSepaDebit: p.SepaDebit != nil,
+		PaymentMethodBacsDebit: p.BacsDebit != nil, PaymentMethodUSBankAccount: p.USBankAccount != nil,
+	}
+	switch {
+	case p.Type == "":
+		return InvalidParam(CodeParameterMissing, "type", "Missing required param: type.")
+	case !slices.Contains(PaymentMethodTypes, p.Type):
+		return InvalidParam(CodeParameterInvalidString, "type",
+			"Invalid type: must be one of card, sepa_debit, bacs_debit or us_bank_account.")
+	case !given[p.Type]:
+		return InvalidParam(CodeParameterMissing, p.Type, "Missing required param: %s.", p.Type)
+	}
+	for _, t := range slices.Sorted(maps.Keys(given)) {
+		if given[t] && t != p.Type {
+			return InvalidParam(CodeParameterUnknown, t,
+				"Received parameter %s, but the payment method's type is %s.", t, p.Type)
+		}
+	}
+	switch p.Type {
+	case PaymentMethodCard:
+		_, err := checkCard(p.Card, now)
+		return err
+	case PaymentMethodSepaDebit:
+		_, err := checkIBAN(p.SepaDebit.IBAN)
+		return err
+	case PaymentMethodBacsDebit:
+		return checkBacs(p.BacsDebit)
+	default:
+		return checkUSBankAccount(p.USBankAccount)
+	}
+}
+
+// Redacted returns p with every raw number replaced by its fingerprint under key: the form in which a
+// request's parameters are hashed for its idempotency fingerprint, so that two requests with different
+// numbers differ while no number, nor an unkeyed hash of one, is ever stored.
+func (p *PaymentMethodParams) Redacted(key []byte) *PaymentMethodParams {
+	r := *p
+	if c := p.Card; c != nil {
+		cc := *c
+		if c.Number != "" {
+			cc.NumberFingerprint = Fingerprint(key, PaymentMethodCard, digitsOnly(c.Number))
+		}
+		r.Card = &cc
+	}
+	if s := p.SepaDebit; s != nil {
+		r.SepaDebit = &SepaDebitParams{IBANFingerprint: Fingerprint(key, PaymentMethodSepaDebit, normalIBAN(s.IBAN))}
+	}
+	if b := p.BacsDebit; b != nil {
+		bb := *b
+		bb.AccountNumber, bb.AccountNumberFingerprint = "", Fingerprint(key, PaymentMethodBacsDebit, b.SortCode+b.AccountNumber)
+		r.BacsDebit = &bb
+	}
+	if u := p.USBankAccount; u != nil {
+		uu := *u
+		uu.AccountNumber, uu.AccountNumberFingerprint = "", Fingerprint(key, PaymentMethodUSBankAccount, u.RoutingNumber+u.AccountNumber)
+		r.USBankAccount = &uu
+	}
+	return &r
+}
+
+// NewPaymentMethod returns the payment method a create's parameters describe, in scope's mode, with a
+// new ID that sorts by now: the raw numbers reduced to their last four digits, what derives from them,
+// and fingerprints under key, the account's fingerprint key. p must have passed Validate. In test mode
+// only test card numbers are accepted, and in live mode none is (a 402 card_declined either way).
+func NewPaymentMethod(scope Scope, p *PaymentMethodParams, key []byte, now time.Time) (*PaymentMethod, error) {
+	pm := &PaymentMethod{
+		ID:       NewTimeID("pm", now),
+		Type:     p.Type,
+		Metadata: map[string]string{},
+		Created:  now.Unix(),
+		Livemode: scope.Livemode,
+	}
+	var err error
+	switch p.Type {
+	case PaymentMethodCard:
+		pm.Card, pm.Decline, err = newCard(scope, p.Card, key, now)
+	case PaymentMethodSepaDebit:
+		pm.SepaDebit, err = newSepaDebit(scope, p.SepaDebit, key)
+	case PaymentMethodBacsDebit:
+		pm.BacsDebit, err = newBacsDebit(scope, p.BacsDebit, key)
+	case PaymentMethodUSBankAccount:
+		pm.USBankAccount, err = newUSBankAccount(scope, p.USBankAccount, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := pm.Apply(&PaymentMethodParams{BillingDetails: p.BillingDetails, Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}); err != nil {
+		return nil, err
+	}
+	return pm, nil
+}
+
+// Apply changes pm as an update with p would: billing details field by field (the address merges as a
+// customer's does), metadata key by key, and a card's expiry. It fails, leaving pm unchanged, if the
+// merged metadata would be too large, or if p changes a card's expiry on a payment method that is
+// not a card.
+func (pm *PaymentMethod) Apply(p *PaymentMethodParams) error {
+	if p.Card != nil && pm.Card == nil {
+		return InvalidParam(CodeParameterUnknown, "card",
+			"Received parameter card, but payment method %s is of type %s.", pm.ID, pm.Type)
+	}
+	if p.Card != nil && (p.Card.ExpMonth != nil || p.Card.ExpYear != nil) {
+		card := *pm.Card
+		if p.Card.ExpMonth != nil {
+			card.ExpMonth = *p.Card.ExpMonth
+		}
+		if p.Card.ExpYear != nil {
+			card.ExpYear = fullYear(*p.Card.ExpYear)
+		}
+		pm.Card = &card
+	}
+	// The customer's Apply holds the rules of these fields; a payment method's billing details are
+	// applied through a customer that holds them.
+	holder := Customer{Name: pm.BillingDetails.Name, Email: pm.BillingDetails.Email, Phone: pm.BillingDetails.Phone,
+		Address: pm.BillingDetails.Address, Metadata: pm.Metadata}
+	cp := &CustomerParams{Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}
+	if b := p.BillingDetails; b != nil {
+		cp.Name, cp.Email, cp.Phone, cp.Address = b.Name, b.Email, b.Phone, b.Address
+	}
+	if err := holder.Apply(cp); err != nil {
+		return err
+	}
+	pm.BillingDetails = BillingDetails{Address: holder.Address, Email: holder.Email, Name: holder.Name, Phone: holder.Phone}
+	pm.Metadata = holder.Metadata
+	return nil
+}
+
+// Attachable returns nil if pm may be attached to the customer customerID, and otherwise the error the
+// attach answers with: a test card's decline (402), or 400 payment_method_unexpected_state for a payment
+// method attached to another customer or detached before. Attaching to the customer it is attached to
+// already is allowed, and changes nothing.
+func (pm *PaymentMethod) Attachable(customerID string) error {
+	switch {
+	case pm.Decline != "":
+		return DeclineError(pm.Decline)
+	case pm.Detached:
+		return InvalidParam(CodePaymentMethodUnexpectedState, "",
+			"This PaymentMethod was previously detached from a Customer and may not be used again.")
+	case pm.Customer != nil && *pm.Customer != customerID:
+		return InvalidParam(CodePaymentMethodUnexpectedState, "",
+			"The payment method you provided has already been attached to a customer.")
+	}
+	return nil
+}
+
+// ErrNotAttached is the error of an update or a detach of a payment method attached to no customer.
+func ErrNotAttached(pm *PaymentMethod, action string) *Error {
+	return InvalidParam(CodePaymentMethodUnexpectedState, "",
+		"The payment method %s is not attached to a customer, so it cannot be %s.", pm.ID, action)
+}
+
+// ErrTooManyPaymentMethods is the error of an attach to a customer that has MaxCustomerPaymentMethods.
+func ErrTooManyPaymentMethods(customerID string) *Error {
+	return InvalidParam(CodeCustomerMaxPaymentMethods, "customer",
+		"Customer %s already has the maximum of %d payment methods attached.", customerID, MaxCustomerPaymentMethods)
+}
+
+// bracketHead and bracketTail split a bracket-notation parameter name at its first bracket:
+// "address[city]" is "address" and "[city]".
+func bracketHead(param string) string {
+	for i := range len(param) {
+		if param[i] == '[' {
+			return param[:i]
+		}
+	}
+	return param
+}
+
+func bracketTail(param string) string { return param[len(bracketHead(param)):] }
