@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -44,8 +45,8 @@ func TestDocumentValidates(t *testing.T) {
 }
 
 // TestOperations holds the document to the API surface and to the responses every operation must
-// list: the five customer operations, the two event operations and the three unauthenticated service
-// endpoints, nothing else.
+// list: the five customer operations, the eight payment method operations, the two event operations
+// and the three unauthenticated service endpoints, nothing else.
 func TestOperations(t *testing.T) {
 	doc := loadDocument(t)
 	want := []string{
@@ -55,10 +56,18 @@ func TestOperations(t *testing.T) {
 		"GET /openapi.yaml",
 		"GET /v1/customers",
 		"GET /v1/customers/{id}",
+		"GET /v1/customers/{id}/payment_methods",
+		"GET /v1/customers/{id}/payment_methods/{payment_method}",
 		"GET /v1/events",
 		"GET /v1/events/{id}",
+		"GET /v1/payment_methods",
+		"GET /v1/payment_methods/{id}",
 		"POST /v1/customers",
 		"POST /v1/customers/{id}",
+		"POST /v1/payment_methods",
+		"POST /v1/payment_methods/{id}",
+		"POST /v1/payment_methods/{id}/attach",
+		"POST /v1/payment_methods/{id}/detach",
 	}
 	var got []string
 	operationIDs := map[string]string{}
@@ -84,6 +93,16 @@ func TestOperations(t *testing.T) {
 	}
 }
 
+// cardErrorOperations are the operations that may answer a 402 card_error: those that take card
+// details, and those that attach a payment method, which a test card may decline.
+var cardErrorOperations = []string{
+	"POST /v1/customers",
+	"POST /v1/customers/{id}",
+	"POST /v1/payment_methods",
+	"POST /v1/payment_methods/{id}",
+	"POST /v1/payment_methods/{id}/attach",
+}
+
 func checkOperation(t *testing.T, name, method, path string, op *openapi3.Operation) {
 	if op.OperationID == "" {
 		t.Errorf("%s has no operationId", name)
@@ -101,6 +120,9 @@ func checkOperation(t *testing.T, name, method, path string, op *openapi3.Operat
 	}
 	if api && (method == http.MethodPost || method == http.MethodDelete) {
 		statuses = append(statuses, 503) // a write the SQLite writer's full queue refuses
+	}
+	if slices.Contains(cardErrorOperations, method+" "+path) {
+		statuses = append(statuses, 402) // card details that cannot be used, or a declined card
 	}
 	for _, status := range statuses {
 		ref := op.Responses.Status(status)
@@ -158,10 +180,46 @@ func sampleCustomer() *casapay.Customer {
 			PostalCode: s("SW1A 1AA"),
 			Country:    s("GB"),
 		},
-		DefaultPaymentMethod: s("pm_card_visa"),
+		DefaultPaymentMethod: s("pm_1PgT3xJ8kLmN2oPqRsTuVwXy"),
 		Currency:             s("gbp"),
 		Metadata:             map[string]string{"property_id": "prop_456", "unit": "4B"},
 		Created:              1706140800,
+	}
+}
+
+// samplePaymentMethod is a card attached to sampleCustomer, built from the domain type so that the
+// check also covers its JSON encoding.
+func samplePaymentMethod() *casapay.PaymentMethod {
+	s := func(v string) *string { return &v }
+	return &casapay.PaymentMethod{
+		ID:   "pm_1PgT3xJ8kLmN2oPqRsTuVwXy",
+		Type: casapay.PaymentMethodCard,
+		BillingDetails: casapay.BillingDetails{
+			Name:    s("Jane Doe"),
+			Address: &casapay.Address{PostalCode: s("SW1A 1AA"), Country: s("GB")},
+		},
+		Card: &casapay.Card{Brand: "visa", Country: s("US"), ExpMonth: 12, ExpYear: 2034,
+			Fingerprint: "3f9c0a1b2d4e6f78", Funding: "credit", Last4: "4242"},
+		Customer: s("cus_123456789"),
+		Metadata: map[string]string{"unit": "4B"},
+		Created:  1706140850,
+	}
+}
+
+// sampleBankPaymentMethods returns one payment method of each bank type, attached to no customer.
+func sampleBankPaymentMethods() []*casapay.PaymentMethod {
+	s := func(v string) *string { return &v }
+	return []*casapay.PaymentMethod{
+		{ID: "pm_1PgT3xJ8kLmN2oPqRsTuVwXz", Type: casapay.PaymentMethodSepaDebit,
+			SepaDebit: &casapay.SepaDebit{BankCode: s("37040044"), Country: "DE", Fingerprint: "0a1b2c3d4e5f6a7b", Last4: "3000"},
+			Created:   1706140849},
+		{ID: "pm_1PgT3xJ8kLmN2oPqRsTuVwXa", Type: casapay.PaymentMethodBacsDebit,
+			BacsDebit: &casapay.BacsDebit{Fingerprint: "1b2c3d4e5f6a7b8c", Last4: "2345", SortCode: "108800"},
+			Created:   1706140848, Livemode: true},
+		{ID: "pm_1PgT3xJ8kLmN2oPqRsTuVwXb", Type: casapay.PaymentMethodUSBankAccount,
+			USBankAccount: &casapay.USBankAccount{AccountHolderType: "individual", AccountType: "checking",
+				BankName: s("STRIPE TEST BANK"), Fingerprint: "2c3d4e5f6a7b8c9d", Last4: "6789", RoutingNumber: "110000000"},
+			Created: 1706140847},
 	}
 }
 
@@ -263,6 +321,32 @@ func goodResponses(t *testing.T) []response {
 	methodNotAllowed.Set("Allow", "GET, POST, DELETE")
 	methodNotAllowedGet := jsonHeader()
 	methodNotAllowedGet.Set("Allow", "GET")
+	methodNotAllowedPost := jsonHeader()
+	methodNotAllowedPost.Set("Allow", "POST")
+
+	pm := samplePaymentMethod()
+	pmExpanded := samplePaymentMethod()
+	pmExpanded.CustomerObject = sampleCustomer()
+	customerExpanded := sampleCustomer()
+	customerExpanded.DefaultPaymentMethodObject = samplePaymentMethod()
+	detached := samplePaymentMethod()
+	detached.Customer = nil
+	banks := sampleBankPaymentMethods()
+	pmList := map[string]any{"object": "list", "url": "/v1/payment_methods", "has_more": false,
+		"data": append([]*casapay.PaymentMethod{pmExpanded}, banks...)}
+	customerPMs := map[string]any{"object": "list", "url": "/v1/customers/cus_123456789/payment_methods", "has_more": true,
+		"data": []*casapay.PaymentMethod{pm}}
+	customersExpanded := map[string]any{"object": "list", "url": "/v1/customers", "has_more": false,
+		"data": []*casapay.Customer{customerExpanded}}
+	pmEvent := &casapay.Event{ID: "evt_8E5pnGz2Vr5nMx8YlT1cUzSd", Type: casapay.EventPaymentMethodAttached, Created: 1706140860,
+		Object: json.RawMessage(mustJSON(t, pm))}
+	_, expiryErr := casapay.NewPaymentMethod(casapay.Scope{}, &casapay.PaymentMethodParams{Type: casapay.PaymentMethodCard,
+		Card: &casapay.CardParams{Number: "4242424242424242", ExpMonth: new(int64(13)), ExpYear: new(int64(2034))}},
+		nil, time.Unix(1706140800, 0))
+	var expiry *casapay.Error
+	if !errors.As(expiryErr, &expiry) {
+		t.Fatalf("NewPaymentMethod with exp_month 13 = %v, want a *casapay.Error", expiryErr)
+	}
 
 	return []response{
 		{"create", "POST", base + "/v1/customers", 200, jsonHeader(), mustJSON(t, customer)},
@@ -306,6 +390,41 @@ func goodResponses(t *testing.T) []response {
 			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "You did not provide an API key."})},
 		{"wrong method on events", "POST", base + "/v1/events", 405, methodNotAllowedGet,
 			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Method POST is not allowed."})},
+		{"retrieve with default_payment_method expanded", "GET", base + "/v1/customers/cus_123456789?expand[]=default_payment_method", 200,
+			jsonHeader(), mustJSON(t, customerExpanded)},
+		{"list with default_payment_method expanded", "GET", base + "/v1/customers?expand[]=data.default_payment_method", 200,
+			jsonHeader(), mustJSON(t, customersExpanded)},
+		{"create with a declined payment_method", "POST", base + "/v1/customers", 402, jsonHeader(),
+			errorBody(t, casapay.DeclineError("generic_decline"))},
+		{"update with a missing default_payment_method", "POST", base + "/v1/customers/cus_123456789", 400, jsonHeader(),
+			errorBody(t, casapay.MissingParam("PaymentMethod", "default_payment_method", "pm_nope"))},
+		{"create payment method", "POST", base + "/v1/payment_methods", 200, jsonHeader(), mustJSON(t, detached)},
+		{"create payment method with a bad expiry", "POST", base + "/v1/payment_methods", 402, jsonHeader(), errorBody(t, expiry)},
+		{"retrieve payment method", "GET", base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", 200, jsonHeader(), mustJSON(t, pm)},
+		{"retrieve payment method expanded", "GET", base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy?expand[]=customer", 200,
+			jsonHeader(), mustJSON(t, pmExpanded)},
+		{"retrieve sepa_debit", "GET", base + "/v1/payment_methods/" + banks[0].ID, 200, jsonHeader(), mustJSON(t, banks[0])},
+		{"update payment method", "POST", base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", 200, replayed, mustJSON(t, pm)},
+		{"update a detached payment method", "POST", base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", 400, jsonHeader(),
+			errorBody(t, casapay.ErrNotAttached(detached, "updated"))},
+		{"attach", "POST", base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy/attach", 200, jsonHeader(), mustJSON(t, pm)},
+		{"attach a test token", "POST", base + "/v1/payment_methods/pm_card_visa/attach", 200, jsonHeader(), mustJSON(t, pm)},
+		{"attach declined", "POST", base + "/v1/payment_methods/pm_card_visa_chargeDeclined/attach", 402, jsonHeader(),
+			errorBody(t, casapay.DeclineError("insufficient_funds"))},
+		{"attach to a full customer", "POST", base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy/attach", 400, jsonHeader(),
+			errorBody(t, casapay.ErrTooManyPaymentMethods("cus_123456789"))},
+		{"detach", "POST", base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy/detach", 200, jsonHeader(), mustJSON(t, detached)},
+		{"list payment methods", "GET", base + "/v1/payment_methods?type=card&expand[]=data.customer", 200, jsonHeader(), mustJSON(t, pmList)},
+		{"list a customer's payment methods", "GET", base + "/v1/customers/cus_123456789/payment_methods?limit=1", 200, jsonHeader(),
+			mustJSON(t, customerPMs)},
+		{"retrieve a customer's payment method", "GET", base + "/v1/customers/cus_123456789/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", 200,
+			jsonHeader(), mustJSON(t, pm)},
+		{"a customer's payment method attached elsewhere", "GET",
+			base + "/v1/customers/cus_8WkT3pQ2xYz/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", 404, jsonHeader(),
+			errorBody(t, casapay.NotFound("PaymentMethod", "payment_method", "pm_1PgT3xJ8kLmN2oPqRsTuVwXy"))},
+		{"retrieve payment_method.attached", "GET", base + "/v1/events/" + pmEvent.ID, 200, jsonHeader(), mustJSON(t, pmEvent)},
+		{"wrong method on attach", "GET", base + "/v1/payment_methods/pm_1/attach", 405, methodNotAllowedPost,
+			errorBody(t, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Message: "Method GET is not allowed."})},
 		{"health", "GET", base + "/healthz", 200, jsonHeader(), `{"status":"ok"}`},
 		{"document", "GET", base + "/openapi.yaml", 200, yamlHeader, string(openapi.Document)},
 		{"unknown route", "GET", base + "/v1/charges", 404, jsonHeader(),
@@ -359,8 +478,27 @@ func TestCheckerRejects(t *testing.T) {
 	_, updated, created := sampleEvents(t)
 	eventWith := func(edit func(m map[string]any)) string { return editJSON(t, updated, edit) }
 	event := base + "/v1/events/evt_8E5pnDkXCLrv5ck5okL3pIic"
+	pmWith := func(edit func(m map[string]any)) string { return editJSON(t, samplePaymentMethod(), edit) }
+	pmURL := base + "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy"
 
 	tests := []response{
+		{"payment method with two type hashes", "GET", pmURL, 200, jsonHeader(), pmWith(func(m map[string]any) {
+			m["sepa_debit"] = map[string]any{"bank_code": nil, "country": "DE", "fingerprint": "0a1b", "last4": "3000"}
+		})},
+		{"payment method with an unknown brand", "GET", pmURL, 200, jsonHeader(),
+			pmWith(func(m map[string]any) { m["card"].(map[string]any)["brand"] = "maestro" })},
+		{"payment method with the card number", "GET", pmURL, 200, jsonHeader(),
+			pmWith(func(m map[string]any) { m["card"].(map[string]any)["number"] = "4242424242424242" })},
+		{"payment method without customer", "GET", pmURL, 200, jsonHeader(), pmWith(func(m map[string]any) { delete(m, "customer") })},
+		{"payment method with a payment method as customer", "GET", pmURL, 200, jsonHeader(),
+			pmWith(func(m map[string]any) { m["customer"] = "pm_1" })},
+		{"payment method with a token ID", "GET", pmURL, 200, jsonHeader(), pmWith(func(m map[string]any) { m["id"] = "pm_card_visa" })},
+		{"customer with a token as default_payment_method", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
+			customerWith(func(m map[string]any) { m["default_payment_method"] = "pm_card_visa" })},
+		{"payment methods list with the customers URL", "GET", base + "/v1/payment_methods", 200, jsonHeader(),
+			`{"object":"list","url":"/v1/customers","has_more":false,"data":[]}`},
+		{"card error on detach", "POST", pmURL + "/detach", 402, jsonHeader(), errorBody(t, casapay.DeclineError("generic_decline"))},
+		{"card error on a read", "GET", pmURL, 402, jsonHeader(), errorBody(t, casapay.DeclineError("generic_decline"))},
 		{"customer without livemode", "GET", base + "/v1/customers/cus_123456789", 200, jsonHeader(),
 			customerWith(func(m map[string]any) { delete(m, "livemode") })},
 		{"metadata with a number", "POST", base + "/v1/customers", 200, jsonHeader(),
@@ -530,6 +668,40 @@ func TestRequests(t *testing.T) {
 		{"events limit too large", "GET", "/v1/events?limit=101", "", "", false},
 		{"events limit zero", "GET", "/v1/events?limit=0", "", "", false},
 		{"retrieve event", "GET", "/v1/events/evt_8E5pnDkXCLrv5ck5okL3pIic", "", "", true},
+		{"customer create with a test token", "POST", "/v1/customers", form, "payment_method=pm_card_visa&expand[0]=default_payment_method", true},
+		{"customer expand of an unknown field", "POST", "/v1/customers", "application/json", `{"expand":["customer"]}`, false},
+		{"SDK create card", "POST", "/v1/payment_methods", form,
+			"type=card&card[number]=4242424242424242&card[exp_month]=12&card[exp_year]=2034&card[cvc]=314&billing_details[name]=Jane+Doe", true},
+		{"JSON create card", "POST", "/v1/payment_methods", "application/json",
+			`{"type":"card","card":{"number":"4242424242424242","exp_month":12,"exp_year":2034},"metadata":{"unit":"4B"}}`, true},
+		{"JSON create sepa_debit with billing address", "POST", "/v1/payment_methods", "application/json",
+			`{"type":"sepa_debit","sepa_debit":{"iban":"DE89370400440532013000"},"billing_details":{"address":{"country":"DE"},"email":"jane@example.com"}}`, true},
+		{"form create bacs_debit", "POST", "/v1/payment_methods", form, "type=bacs_debit&bacs_debit[sort_code]=108800&bacs_debit[account_number]=00012345", true},
+		{"JSON create us_bank_account", "POST", "/v1/payment_methods", "application/json",
+			`{"type":"us_bank_account","us_bank_account":{"routing_number":"110000000","account_number":"000123456789","account_type":"savings"}}`, true},
+		{"create without type", "POST", "/v1/payment_methods", "application/json", `{"card":{"number":"4242424242424242","exp_month":12,"exp_year":2034}}`, false},
+		{"create with an unknown type", "POST", "/v1/payment_methods", "application/json", `{"type":"ideal"}`, false},
+		{"create card without number", "POST", "/v1/payment_methods", "application/json", `{"type":"card","card":{"exp_month":12,"exp_year":2034}}`, false},
+		{"create card with an unknown field", "POST", "/v1/payment_methods", "application/json",
+			`{"type":"card","card":{"number":"4242424242424242","exp_month":12,"exp_year":2034,"name":"Jane"}}`, false},
+		{"create with bad account_type", "POST", "/v1/payment_methods", "application/json",
+			`{"type":"us_bank_account","us_bank_account":{"routing_number":"110000000","account_number":"0001","account_type":"cheque"}}`, false},
+		{"update expiry", "POST", "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", form, "card[exp_year]=2035&metadata[unit]=", true},
+		{"JSON update clearing", "POST", "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", "application/json",
+			`{"billing_details":{"address":null,"phone":""},"metadata":null}`, true},
+		{"update card number", "POST", "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", "application/json",
+			`{"card":{"number":"4242424242424242"}}`, false},
+		{"update type", "POST", "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy", "application/json", `{"type":"card"}`, false},
+		{"attach", "POST", "/v1/payment_methods/pm_card_visa/attach", form, "customer=cus_123456789&expand[]=customer", true},
+		{"attach without customer", "POST", "/v1/payment_methods/pm_card_visa/attach", "application/json", `{}`, false},
+		{"attach to a non-customer", "POST", "/v1/payment_methods/pm_card_visa/attach", "application/json", `{"customer":"pm_1"}`, false},
+		{"detach", "POST", "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy/detach", form, "", true},
+		{"detach with a customer", "POST", "/v1/payment_methods/pm_1PgT3xJ8kLmN2oPqRsTuVwXy/detach", "application/json",
+			`{"customer":"cus_1"}`, false},
+		{"list payment methods", "GET", "/v1/payment_methods?customer=cus_123456789&type=card&limit=3&expand[]=data.customer", "", "", true},
+		{"list payment methods of an unknown type", "GET", "/v1/payment_methods?type=ideal", "", "", false},
+		{"list a customer's payment methods", "GET", "/v1/customers/cus_123456789/payment_methods?type=sepa_debit&starting_after=pm_1", "", "", true},
+		{"retrieve a customer's payment method", "GET", "/v1/customers/cus_123456789/payment_methods/pm_1?expand[]=customer", "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
