@@ -60,6 +60,7 @@ func createAccount(t *testing.T, store casapay.Store, name string) (test, live s
 
 // response is an answer as the client saw it.
 type response struct {
+	Path   string // the request's path, with its query
 	Status int
 	Header http.Header
 	Body   []byte
@@ -149,7 +150,7 @@ func (e *env) send(t *testing.T, req request) (*response, *http.Request) {
 	if err != nil {
 		t.Fatalf("read body: %v", err)
 	}
-	return &response{Status: res.StatusCode, Header: res.Header, Body: b}, hr
+	return &response{Path: req.Path, Status: res.StatusCode, Header: res.Header, Body: b}, hr
 }
 
 // get, post and del are shorthands with account A's test key.

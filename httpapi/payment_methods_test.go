@@ -347,7 +347,10 @@ func TestReferenceCustomerWithPaymentMethod(t *testing.T) {
 		}
 		checkExpanded("retrieve", e.get(t, "/v1/customers/"+id+"?expand[]=default_payment_method").JSON(t))
 		checkExpanded("update", e.post(t, "/v1/customers/"+id, "phone=1&expand[0]=default_payment_method").JSON(t))
-		checkExpanded("create", e.createCustomer(t, "payment_method=pm_card_amex&expand[]=default_payment_method"))
+		amex := e.createCustomer(t, "payment_method=pm_card_amex&expand[]=default_payment_method")
+		if pm := hash(t, amex, "default_payment_method"); hash(t, pm, "card")["brand"] != "amex" || pm["customer"] != amex["id"] {
+			t.Errorf("create: default_payment_method = %v, want the expanded amex", pm)
+		}
 		list := e.get(t, "/v1/customers?expand[]=data.default_payment_method").JSON(t)["data"].([]any)
 		checkExpanded("list", list[len(list)-1].(map[string]any))
 		// The update's event shows the customer unexpanded.

@@ -55,7 +55,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 
 	// The commit baseline runs before the server starts, so nothing else touches the disk meanwhile.
 	var commit *result
-	if cfg.soak == 0 && (hasOp(cfg, "create") || hasOp(cfg, "update")) {
+	if cfg.soak == 0 && (hasOp(cfg, "create") || hasOp(cfg, "update") || hasOp(cfg, "attach")) {
 		var s sample
 		if name == "sqlite" {
 			s, err = sqliteCommitRate(ctx, cfg, pr)
@@ -102,7 +102,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 	// runOp measures op against urls and adds it to the table as name, with its ratio.
 	runOp := func(op, name string, urls []string) (*result, error) {
 		var saveProfile func() error
-		if cfg.profileDir != "" && (name == "retrieve" || name == "create") {
+		if cfg.profileDir != "" && (name == "retrieve" || name == "create" || name == "attach") {
 			saveProfile = startProfile(ctx, cfg, srv.pprofURL(), filepath.Join(cfg.profileDir, sr.Store, name+".pprof"))
 		}
 		meter := cpuMeter{server: srv, database: sr.Store == "postgres"}
@@ -120,7 +120,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 			r.ServerCPU, r.DatabaseCPU = perRequest(before, after, s.Requests-s.Errors)
 		}
 		switch op {
-		case "create", "update":
+		case "create", "update", "attach":
 			r.ratioTo("commit", commit)
 		default:
 			r.ratioTo("bare", *bare)
@@ -248,6 +248,11 @@ func (fx *fixture) op(client *http.Client, op string, urls []string) opFunc {
 			req, err = newRequest(ctx, "POST", base, fx.key, createForm(rng))
 		case "update":
 			req, err = newRequest(ctx, "POST", base+"/"+pick(rng, fx.customers), fx.key, updateForm(rng))
+		case "attach":
+			// A test token makes a new card and attaches it: an insert of the payment method, a
+			// count of the customer's, a lock on the customer and a payment_method.attached event.
+			req, err = newRequest(ctx, "POST", urls[w%len(urls)]+"/v1/payment_methods/pm_card_visa/attach", fx.key,
+				url.Values{"customer": {pick(rng, fx.customers)}})
 		case "list":
 			req, err = newRequest(ctx, "GET", base+"?limit=10", fx.key, nil)
 		case "list-deep":
