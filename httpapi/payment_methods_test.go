@@ -126,6 +126,24 @@ func TestCreatePaymentMethod(t *testing.T) {
 			}
 		}
 
+		// Idempotency: a retry answers the same payment method; the same key with another number (which
+		// the request's fingerprint knows only by its fingerprint) is a mismatch.
+		idem := func(form string) *response {
+			return e.do(t, request{Method: "POST", Path: "/v1/payment_methods", Key: e.TestKey, Body: form,
+				Header: map[string]string{"Idempotency-Key": "pm-create-1"}})
+		}
+		first := idem(card("4242424242424242"))
+		mustStatus(t, first, http.StatusOK)
+		retry := idem(card("4242424242424242"))
+		if retry.Header.Get("Idempotent-Replayed") != "true" || retry.JSON(t)["id"] != first.JSON(t)["id"] {
+			t.Errorf("retry answered %s", retry.Body)
+		}
+		other := idem(card("4000056655665556"))
+		mustStatus(t, other, http.StatusBadRequest)
+		if got := other.Error(t); got.Type != "idempotency_error" {
+			t.Errorf("another number under the same key: %+v", got)
+		}
+
 		// Creating records no event, as at Stripe.
 		if n := len(e.listEvents(t, "")); n != 0 {
 			t.Errorf("%d events after creating payment methods, want 0", n)

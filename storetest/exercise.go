@@ -41,6 +41,8 @@ func Exercise(t *testing.T, open Opener) {
 		{"BootstrapAccount", testBootstrapAccount},
 		{"PruneIdempotencyKeys", testPruneIdempotencyKeys},
 		{"PaymentMethodChecked", testPaymentMethodChecked},
+		{"AttachRace", testAttachRace},
+		{"PaymentMethodWritesInterleave", testPaymentMethodWritesInterleave},
 		{"Events", testEvents},
 		{"ListEvents", testListEvents},
 		{"EventsFollowApplication", testEventsFollowApplication},
