@@ -48,8 +48,8 @@ type Customer struct {
 	Deleted bool `json:"-"`
 
 	// DefaultPaymentMethodObject, when set, is marshalled in place of DefaultPaymentMethod: the expanded
-	// payment method.
-	DefaultPaymentMethodObject *PaymentMethod `json:"-"`
+	// payment method, which only storage, which reads it, needs to know the type of.
+	DefaultPaymentMethodObject json.Marshaler `json:"-"`
 }
 
 // customerWire is Customer without its methods, so marshalling it does not recurse.
@@ -72,7 +72,7 @@ func (c Customer) MarshalJSON() ([]byte, error) {
 	if c.DefaultPaymentMethodObject != nil {
 		return json.Marshal(struct {
 			customerWire
-			DefaultPaymentMethod *PaymentMethod `json:"default_payment_method"`
+			DefaultPaymentMethod json.Marshaler `json:"default_payment_method"`
 		}{c.wire(), c.DefaultPaymentMethodObject})
 	}
 	return json.Marshal(c.wire())
@@ -120,7 +120,7 @@ type CustomerParams struct {
 	Email                *string           `json:"email,omitempty"`
 	Phone                *string           `json:"phone,omitempty"`
 	Address              *AddressParams    `json:"address,omitempty"`
-	PaymentMethod        *string           `json:"payment_method,omitempty"`         // create only
+	PaymentMethodID      *string           `json:"payment_method,omitempty"`         // create only
 	DefaultPaymentMethod *string           `json:"default_payment_method,omitempty"` // update only
 	Metadata             map[string]string `json:"metadata,omitempty"`
 	ClearMetadata        bool              `json:"clear_metadata,omitempty"`
@@ -255,7 +255,7 @@ func (c *Customer) Apply(p *CustomerParams) error {
 	setOptional(&c.Phone, p.Phone)
 	setOptional(&c.DefaultPaymentMethod, p.DefaultPaymentMethod)
 	if c.DefaultPaymentMethod == nil {
-		setOptional(&c.DefaultPaymentMethod, p.PaymentMethod)
+		setOptional(&c.DefaultPaymentMethod, p.PaymentMethodID)
 	}
 	if a := p.Address; a != nil {
 		var addr Address

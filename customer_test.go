@@ -380,18 +380,18 @@ func TestCustomerApply(t *testing.T) {
 		{
 			name:   "payment_method sets default when none",
 			before: func(c *Customer) { c.DefaultPaymentMethod = nil },
-			p:      CustomerParams{PaymentMethod: new("pm_new")},
+			p:      CustomerParams{PaymentMethodID: new("pm_new")},
 			want:   func(c *Customer) { c.DefaultPaymentMethod = new("pm_new") },
 		},
 		{
 			name: "payment_method keeps existing default",
-			p:    CustomerParams{PaymentMethod: new("pm_new")},
+			p:    CustomerParams{PaymentMethodID: new("pm_new")},
 			want: func(c *Customer) {},
 		},
 		{
 			name:   "empty payment_method sets nothing",
 			before: func(c *Customer) { c.DefaultPaymentMethod = nil },
-			p:      CustomerParams{PaymentMethod: new("")},
+			p:      CustomerParams{PaymentMethodID: new("")},
 			want:   func(c *Customer) {},
 		},
 		{
@@ -512,9 +512,9 @@ func TestNewCustomer(t *testing.T) {
 			scope: Scope{AccountID: "acct_1"},
 			p: CustomerParams{
 				Name: new("Jane"), Email: new("j@x.io"), Phone: new(""),
-				Address:       &AddressParams{Line1: new("1 Main St"), Country: new("gb")},
-				PaymentMethod: new("pm_1"),
-				Metadata:      map[string]string{"unit": "4B", "gone": ""},
+				Address:         &AddressParams{Line1: new("1 Main St"), Country: new("gb")},
+				PaymentMethodID: new("pm_1"),
+				Metadata:        map[string]string{"unit": "4B", "gone": ""},
 			},
 			want: &Customer{
 				Object: "customer", Name: new("Jane"), Email: new("j@x.io"),

@@ -7,17 +7,6 @@ import (
 	"time"
 )
 
-// Payment method types.
-const (
-	PaymentMethodCard          = "card"
-	PaymentMethodSepaDebit     = "sepa_debit"
-	PaymentMethodBacsDebit     = "bacs_debit"
-	PaymentMethodUSBankAccount = "us_bank_account"
-)
-
-// PaymentMethodTypes lists every payment method type.
-var PaymentMethodTypes = []string{PaymentMethodCard, PaymentMethodSepaDebit, PaymentMethodBacsDebit, PaymentMethodUSBankAccount}
-
 // MaxCustomerPaymentMethods is how many payment methods one customer may have attached at once.
 const MaxCustomerPaymentMethods = 500
 
@@ -55,42 +44,6 @@ type BillingDetails struct {
 	Email   *string  `json:"email"`
 	Name    *string  `json:"name"`
 	Phone   *string  `json:"phone"`
-}
-
-// Card is the card hash of a card payment method.
-type Card struct {
-	Brand       string  `json:"brand"`
-	Country     *string `json:"country"`
-	ExpMonth    int64   `json:"exp_month"`
-	ExpYear     int64   `json:"exp_year"`
-	Fingerprint string  `json:"fingerprint"`
-	Funding     string  `json:"funding"`
-	Last4       string  `json:"last4"`
-}
-
-// SepaDebit is the sepa_debit hash: a bank account in the Single Euro Payments Area, by IBAN.
-type SepaDebit struct {
-	BankCode    *string `json:"bank_code"`
-	Country     string  `json:"country"`
-	Fingerprint string  `json:"fingerprint"`
-	Last4       string  `json:"last4"`
-}
-
-// BacsDebit is the bacs_debit hash: a UK bank account, by sort code and account number.
-type BacsDebit struct {
-	Fingerprint string `json:"fingerprint"`
-	Last4       string `json:"last4"`
-	SortCode    string `json:"sort_code"`
-}
-
-// USBankAccount is the us_bank_account hash: a US bank account, by ABA routing and account number.
-type USBankAccount struct {
-	AccountHolderType string  `json:"account_holder_type"`
-	AccountType       string  `json:"account_type"`
-	BankName          *string `json:"bank_name"`
-	Fingerprint       string  `json:"fingerprint"`
-	Last4             string  `json:"last4"`
-	RoutingNumber     string  `json:"routing_number"`
 }
 
 // paymentMethodWire is the payment_method object on the wire.
@@ -164,38 +117,6 @@ type PaymentMethodParams struct {
 	Metadata       map[string]string     `json:"metadata,omitempty"`
 	ClearMetadata  bool                  `json:"clear_metadata,omitempty"`
 	Expand         []string              `json:"expand,omitempty"`
-}
-
-// CardParams are card[…]. Number and CVC are never marshalled.
-type CardParams struct {
-	Number   string `json:"-"`
-	CVC      string `json:"-"`
-	ExpMonth *int64 `json:"exp_month,omitempty"`
-	ExpYear  *int64 `json:"exp_year,omitempty"`
-	// NumberFingerprint stands for Number in the JSON form (see Redacted).
-	NumberFingerprint string `json:"number_fingerprint,omitempty"`
-}
-
-// SepaDebitParams are sepa_debit[…].
-type SepaDebitParams struct {
-	IBAN            string `json:"-"`
-	IBANFingerprint string `json:"iban_fingerprint,omitempty"`
-}
-
-// BacsDebitParams are bacs_debit[…].
-type BacsDebitParams struct {
-	SortCode                 string `json:"sort_code,omitempty"`
-	AccountNumber            string `json:"-"`
-	AccountNumberFingerprint string `json:"account_number_fingerprint,omitempty"`
-}
-
-// USBankAccountParams are us_bank_account[…].
-type USBankAccountParams struct {
-	RoutingNumber            string `json:"routing_number,omitempty"`
-	AccountNumber            string `json:"-"`
-	AccountType              string `json:"account_type,omitempty"`
-	AccountHolderType        string `json:"account_holder_type,omitempty"`
-	AccountNumberFingerprint string `json:"account_number_fingerprint,omitempty"`
 }
 
 // BillingDetailsParams are billing_details[…]: as a customer's fields, nil leaves a field alone and ""
@@ -344,6 +265,27 @@ func NewPaymentMethod(scope Scope, p *PaymentMethodParams, key []byte, now time.
 		return nil, err
 	}
 	return pm, nil
+}
+
+// PaymentMethodFromToken returns the new payment method a test token stands for, in scope, with a new
+// ID that sorts by now: each use of a token makes a new one, as at Stripe. In live mode every token
+// answers 402 card_declined (live_mode_test_card). param is the parameter that named the token, for
+// the error. The card expires in December of next year.
+func PaymentMethodFromToken(scope Scope, token, param string, key []byte, now time.Time) (*PaymentMethod, error) {
+	number, ok := testTokenNumber(token)
+	if !ok {
+		return nil, MissingParam("PaymentMethod", param, token)
+	}
+	if scope.Livemode {
+		e := liveModeTestCard()
+		e.Param = param
+		return nil, e
+	}
+	month, year := int64(12), int64(now.Year()+1)
+	return NewPaymentMethod(scope, &PaymentMethodParams{
+		Type: PaymentMethodCard,
+		Card: &CardParams{Number: number, ExpMonth: &month, ExpYear: &year},
+	}, key, now)
 }
 
 // Apply changes pm as an update with p would: billing details field by field (the address merges as a

@@ -9,8 +9,88 @@ import (
 	"time"
 )
 
-// This file checks raw card and bank details and reduces them to what a payment method keeps: the last
-// four digits, what derives from the number, and a fingerprint. The raw numbers go no further.
+// This file holds the hash of each payment method type and the parameters that make it, and checks raw
+// card and bank details and reduces them to what a payment method keeps: the last four digits, what
+// derives from the number, and a fingerprint. The raw numbers go no further.
+
+// Payment method types.
+const (
+	PaymentMethodCard          = "card"
+	PaymentMethodSepaDebit     = "sepa_debit"
+	PaymentMethodBacsDebit     = "bacs_debit"
+	PaymentMethodUSBankAccount = "us_bank_account"
+)
+
+// PaymentMethodTypes lists every payment method type.
+var PaymentMethodTypes = []string{PaymentMethodCard, PaymentMethodSepaDebit, PaymentMethodBacsDebit, PaymentMethodUSBankAccount}
+
+// Card is the card hash of a card payment method.
+type Card struct {
+	Brand       string  `json:"brand"`
+	Country     *string `json:"country"`
+	ExpMonth    int64   `json:"exp_month"`
+	ExpYear     int64   `json:"exp_year"`
+	Fingerprint string  `json:"fingerprint"`
+	Funding     string  `json:"funding"`
+	Last4       string  `json:"last4"`
+}
+
+// SepaDebit is the sepa_debit hash: a bank account in the Single Euro Payments Area, by IBAN.
+type SepaDebit struct {
+	BankCode    *string `json:"bank_code"`
+	Country     string  `json:"country"`
+	Fingerprint string  `json:"fingerprint"`
+	Last4       string  `json:"last4"`
+}
+
+// BacsDebit is the bacs_debit hash: a UK bank account, by sort code and account number.
+type BacsDebit struct {
+	Fingerprint string `json:"fingerprint"`
+	Last4       string `json:"last4"`
+	SortCode    string `json:"sort_code"`
+}
+
+// USBankAccount is the us_bank_account hash: a US bank account, by ABA routing and account number.
+type USBankAccount struct {
+	AccountHolderType string  `json:"account_holder_type"`
+	AccountType       string  `json:"account_type"`
+	BankName          *string `json:"bank_name"`
+	Fingerprint       string  `json:"fingerprint"`
+	Last4             string  `json:"last4"`
+	RoutingNumber     string  `json:"routing_number"`
+}
+
+// CardParams are card[…]. Number and CVC are never marshalled.
+type CardParams struct {
+	Number   string `json:"-"`
+	CVC      string `json:"-"`
+	ExpMonth *int64 `json:"exp_month,omitempty"`
+	ExpYear  *int64 `json:"exp_year,omitempty"`
+	// NumberFingerprint stands for Number in the JSON form (see Redacted).
+	NumberFingerprint string `json:"number_fingerprint,omitempty"`
+}
+
+// SepaDebitParams are sepa_debit[…].
+type SepaDebitParams struct {
+	IBAN            string `json:"-"`
+	IBANFingerprint string `json:"iban_fingerprint,omitempty"`
+}
+
+// BacsDebitParams are bacs_debit[…].
+type BacsDebitParams struct {
+	SortCode                 string `json:"sort_code,omitempty"`
+	AccountNumber            string `json:"-"`
+	AccountNumberFingerprint string `json:"account_number_fingerprint,omitempty"`
+}
+
+// USBankAccountParams are us_bank_account[…].
+type USBankAccountParams struct {
+	RoutingNumber            string `json:"routing_number,omitempty"`
+	AccountNumber            string `json:"-"`
+	AccountType              string `json:"account_type,omitempty"`
+	AccountHolderType        string `json:"account_holder_type,omitempty"`
+	AccountNumberFingerprint string `json:"account_number_fingerprint,omitempty"`
+}
 
 // Fingerprint returns the fingerprint of a card or account number of the given kind under key, an
 // account's fingerprint key: the same number always gives the same fingerprint in one account, and
@@ -171,13 +251,6 @@ func newCard(scope Scope, c *CardParams, key []byte, now time.Time) (*Card, stri
 		card.Funding, card.Country = test.funding, &test.country
 	}
 	return card, test.decline, nil
-}
-
-func liveModeTestCard() *Error {
-	e := CardError(CodeCardDeclined, "",
-		"Your card was declined. Your request was in live mode, but used a known test card.")
-	e.DeclineCode = "live_mode_test_card"
-	return e
 }
 
 // ibanLengths is the length of an IBAN in each country of the Single Euro Payments Area.

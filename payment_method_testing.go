@@ -1,7 +1,5 @@
 package casapay
 
-import "time"
-
 // This file holds Stripe's test cards, test bank details and test tokens, so that the test suites
 // integrators already run against Stripe run unchanged against CasaPay's test mode.
 
@@ -85,25 +83,18 @@ func TestToken(id string) bool {
 	return ok
 }
 
-// PaymentMethodFromToken returns the new payment method a test token stands for, in scope, with a new
-// ID that sorts by now: each use of a token makes a new one, as at Stripe. In live mode every token
-// answers 402 card_declined (live_mode_test_card). param is the parameter that named the token, for
-// the error. The card expires in December of next year.
-func PaymentMethodFromToken(scope Scope, token, param string, key []byte, now time.Time) (*PaymentMethod, error) {
-	number, ok := testTokens[token]
-	if !ok {
-		return nil, MissingParam("PaymentMethod", param, token)
-	}
-	if scope.Livemode {
-		e := liveModeTestCard()
-		e.Param = param
-		return nil, e
-	}
-	month, year := int64(12), int64(now.Year()+1)
-	return NewPaymentMethod(scope, &PaymentMethodParams{
-		Type: PaymentMethodCard,
-		Card: &CardParams{Number: number, ExpMonth: &month, ExpYear: &year},
-	}, key, now)
+// testTokenNumber returns the test card number a test token stands for.
+func testTokenNumber(token string) (string, bool) {
+	n, ok := testTokens[token]
+	return n, ok
+}
+
+// liveModeTestCard is the decline of a test card or token used in live mode.
+func liveModeTestCard() *Error {
+	e := CardError(CodeCardDeclined, "",
+		"Your card was declined. Your request was in live mode, but used a known test card.")
+	e.DeclineCode = "live_mode_test_card"
+	return e
 }
 
 // declines are the card_error of each decline_code: its code and message, as Stripe answers them.

@@ -30,7 +30,7 @@ func decodeCustomerParams(r *http.Request, create bool) (*casapay.CustomerParams
 	p := &casapay.CustomerParams{}
 	paymentMethodKey, paymentMethod := "default_payment_method", &p.DefaultPaymentMethod
 	if create {
-		paymentMethodKey, paymentMethod = "payment_method", &p.PaymentMethod
+		paymentMethodKey, paymentMethod = "payment_method", &p.PaymentMethodID
 	}
 	for _, key := range root.keys {
 		n := root.hash[key]

@@ -181,7 +181,7 @@ func TestDecodeCustomerCreate(t *testing.T) {
 			name:        "payment_method",
 			contentType: formType,
 			body:        "payment_method=pm_card_visa",
-			want:        &casapay.CustomerParams{PaymentMethod: refString("pm_card_visa")},
+			want:        &casapay.CustomerParams{PaymentMethodID: refString("pm_card_visa")},
 		},
 		{
 			name:        "expand[] form",

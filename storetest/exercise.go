@@ -1255,14 +1255,14 @@ func testPaymentMethodChecked(t *testing.T, open Opener) {
 	scope := newAccount(t, s)
 
 	p := janeParams()
-	p.PaymentMethod = str("pm_0000000000000000000000001")
+	p.PaymentMethodID = str("pm_0000000000000000000000001")
 	c := newCustomer(t, scope, p, 0)
 	_, err := s.CreateCustomer(ctx, scope, c, casapay.Request{})
 	wantError(t, "CreateCustomer(payment_method)", err, casapay.MissingParam("PaymentMethod", "payment_method", "pm_0000000000000000000000001"))
 	if _, err := s.FindCustomer(ctx, scope, c.ID); !casapay.IsNotFound(err) {
 		t.Errorf("FindCustomer after the rejected create: err = %v, want resource_missing", err)
 	}
-	p.PaymentMethod = str("pm_card_visa_chargeDeclinedInsufficientFunds")
+	p.PaymentMethodID = str("pm_card_visa_chargeDeclinedInsufficientFunds")
 	c = newCustomer(t, scope, p, 0)
 	_, err = s.CreateCustomer(ctx, scope, c, casapay.Request{})
 	wantError(t, "CreateCustomer(declined test token)", err, casapay.DeclineError("insufficient_funds"))
