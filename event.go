@@ -180,6 +180,9 @@ type EventFilter struct {
 	EndingBefore  string
 	Created       TimeRange
 	Types         []string
+	// DeliverySuccess, when set, keeps only events whose webhooks were all delivered (true) or that have
+	// a delivery not yet made (false): the events whose pending_webhooks is 0, or is not.
+	DeliverySuccess *bool
 }
 
 // PageSize returns how many events a page of f holds, as CustomerFilter.PageSize does.

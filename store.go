@@ -13,6 +13,8 @@ type Store interface {
 	AccountStore
 	CustomerStore
 	PaymentMethodStore
+	WebhookEndpointStore
+	WebhookDeliveryStore
 	EventStore
 	Pruner
 
@@ -138,6 +140,54 @@ type PaymentMethodStore interface {
 	ListPaymentMethods(ctx context.Context, scope Scope, f PaymentMethodFilter) (page []*PaymentMethod, hasMore bool, err error)
 }
 
+// WebhookEndpointStore keeps webhook endpoints. Scopes and idempotency are as for CustomerStore; changes
+// to endpoints record no events.
+type WebhookEndpointStore interface {
+	// CreateWebhookEndpoint stores w, which NewWebhookEndpoint built, and answers it with its secret. It
+	// returns webhook_endpoint_limit when the scope has MaxWebhookEndpoints already.
+	CreateWebhookEndpoint(ctx context.Context, scope Scope, w *WebhookEndpoint, req Request) (*Response, error)
+
+	// FindWebhookEndpoint returns an endpoint, without its secret shown, or resource_missing (param "id").
+	FindWebhookEndpoint(ctx context.Context, scope Scope, id string) (*WebhookEndpoint, error)
+
+	// UpdateWebhookEndpoint applies p (see WebhookEndpoint.Apply) to an endpoint.
+	UpdateWebhookEndpoint(ctx context.Context, scope Scope, id string, p *WebhookEndpointParams, req Request) (*Response, error)
+
+	// DeleteWebhookEndpoint deletes an endpoint and cancels its pending deliveries.
+	DeleteWebhookEndpoint(ctx context.Context, scope Scope, id string, req Request) (*Response, error)
+
+	// ListWebhookEndpoints returns a page of the scope's endpoints, newest first, as ListCustomers does.
+	ListWebhookEndpoints(ctx context.Context, scope Scope, f WebhookEndpointFilter) (page []*WebhookEndpoint, hasMore bool, err error)
+}
+
+// WebhookEndpointFilter selects a page of webhook endpoints.
+type WebhookEndpointFilter struct {
+	Limit         int
+	StartingAfter string
+	EndingBefore  string
+}
+
+// PageSize returns how many endpoints a page of f holds, as CustomerFilter.PageSize does.
+func (f WebhookEndpointFilter) PageSize() (int, error) {
+	return pageSize(f.Limit, f.StartingAfter, f.EndingBefore)
+}
+
+// WebhookDeliveryStore is the outbox the deliverers read. Every event's deliveries are written with it,
+// one per enabled endpoint of its scope that subscribes to its type; these methods claim them and record
+// what came of each attempt. They serve every scope at once: they are the deliverer's, not a client's.
+type WebhookDeliveryStore interface {
+	// ClaimWebhookDeliveries leases up to limit deliveries due at now to enabled endpoints until now+lease,
+	// leaving out those already leased, and taking no more for an endpoint than brings its deliveries
+	// leased at once, by any process, to perEndpoint. Each delivery is leased to one caller at a time; a
+	// caller that dies loses only its lease.
+	ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*WebhookDelivery, error)
+
+	// RecordWebhookAttempt records an attempt of a delivery d's caller claimed, and its outcome: delivered
+	// (a 2xx), to be retried at retry, or, with a zero retry, failed for good. It changes the delivery only
+	// while d's lease is still the delivery's; the attempt is recorded either way.
+	RecordWebhookAttempt(ctx context.Context, d *WebhookDelivery, a *WebhookAttempt, retry time.Time) error
+}
+
 // EventStore reads the events that writes record. Events are written only by the writes themselves.
 type EventStore interface {
 	// FindEvent returns an event of the scope, or resource_missing with param "id".
@@ -155,4 +205,7 @@ type Pruner interface {
 
 	// PruneEvents deletes events created before cutoff.
 	PruneEvents(ctx context.Context, cutoff time.Time) (int64, error)
+
+	// PruneWebhookDeliveries deletes webhook deliveries created before cutoff, and their attempts.
+	PruneWebhookDeliveries(ctx context.Context, cutoff time.Time) (int64, error)
 }

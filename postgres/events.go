@@ -62,7 +62,8 @@ func (e executor) EventPosition(ctx context.Context, scope casapay.Scope, id str
 const listEventsWhere = `
 WHERE account_id = $1 AND livemode = $2
 	AND ($5::bigint IS NULL OR created >= $5) AND ($6::bigint IS NULL OR created <= $6)
-	AND ($7::text IS NULL OR type = $7) AND ($9::text[] IS NULL OR type = ANY($9))`
+	AND ($7::text IS NULL OR type = $7) AND ($9::text[] IS NULL OR type = ANY($9))
+	AND ($10::boolean IS NULL OR (pending_webhooks = 0) = $10)`
 
 const (
 	listEventsOlder = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + pageOlder
@@ -82,7 +83,7 @@ func (e executor) EventPage(ctx context.Context, scope casapay.Scope, f casapay.
 		several = f.Types
 	}
 	return queryAll(ctx, e, scanEvent, query, pgx.QueryExecModeExec, scope.AccountID, scope.Livemode,
-		cursorCreated, cursorID, f.Created.Gte, f.Created.Lte, one, fetch, several)
+		cursorCreated, cursorID, f.Created.Gte, f.Created.Lte, one, fetch, several, f.DeliverySuccess)
 }
 
 // pruneEvents deletes one chunk of old events, found through the BRIN index events_created_idx. It

@@ -47,6 +47,8 @@ const (
 	eventsPage    = `events WHERE account_id = ? AND livemode = ?`
 	eventsOfType  = ` AND type = ?`
 	eventsOfTypes = ` AND type IN (SELECT value FROM json_each(?))`
+	// eventsDelivered is delivery_success: whether every webhook of the event was delivered.
+	eventsDelivered = ` AND (pending_webhooks = 0) = ?`
 )
 
 // EventPage reads a page of events (see pageSQL).
@@ -73,6 +75,10 @@ func eventPageQuery(scope casapay.Scope, f casapay.EventFilter, from *storage.Ke
 		}
 		filter = eventsOfTypes
 		args = append(args, string(types))
+	}
+	if f.DeliverySuccess != nil {
+		filter += eventsDelivered
+		args = append(args, *f.DeliverySuccess)
 	}
 	return pageSQL(eventsPage, eventColumns, filter, shapeOf(f.Created, from)), pageArgs(args, f.Created, from, fetch), nil
 }

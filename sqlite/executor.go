@@ -145,6 +145,11 @@ func statements() []string {
 		insertEventSQL, findEventSQL, eventPositionSQL, pruneEventsSQL, fingerprintKeySQL,
 		insertPaymentMethodSQL, findPaymentMethodSQL, updatePaymentMethodSQL, attachedPaymentMethodsSQL,
 		detachPaymentMethodsSQL, countPaymentMethodsSQL, paymentMethodPositionSQL,
+		insertWebhookEndpointSQL, findWebhookEndpointSQL, updateWebhookEndpointSQL, deleteWebhookEndpointSQL,
+		countWebhookEndpointsSQL, enabledWebhookEndpointsSQL, webhookEndpointPositionSQL,
+		insertWebhookDeliverySQL, deliveriesDueSQL, claimDeliveriesSQL, leasedDeliveriesSQL, finishDeliverySQL,
+		insertWebhookAttemptSQL, uncountCancelledSQL, cancelDeliveriesSQL, eventDeliveredSQL,
+		pruneWebhookAttemptsSQL, pruneWebhookDeliveriesSQL,
 		findResponseSQL, storeResponseSQL, pruneIdempotencyKeysSQL,
 	}
 	for _, shape := range pageShapes() {
@@ -152,12 +157,14 @@ func statements() []string {
 			list = append(list, pageSQL(customersPage, customerColumns, filter, shape))
 		}
 		for _, filter := range []string{``, eventsOfType, eventsOfTypes} {
-			list = append(list, pageSQL(eventsPage, eventColumns, filter, shape))
+			list = append(list, pageSQL(eventsPage, eventColumns, filter, shape),
+				pageSQL(eventsPage, eventColumns, filter+eventsDelivered, shape))
 		}
-		if !shape.gte && !shape.lte { // payment method lists have no created filter
+		if !shape.gte && !shape.lte { // payment method and webhook endpoint lists have no created filter
 			for _, filter := range paymentMethodFilters {
 				list = append(list, pageSQL(paymentMethodsPage, paymentMethodColumns, filter, shape))
 			}
+			list = append(list, pageSQL(webhookEndpointsPage, webhookEndpointColumns, ``, shape))
 		}
 	}
 	return list

@@ -50,6 +50,8 @@ type Executor interface {
 	AccountExecutor
 	CustomerExecutor
 	PaymentMethodExecutor
+	WebhookEndpointExecutor
+	WebhookDeliveryExecutor
 	EventExecutor
 	IdempotencyExecutor
 }

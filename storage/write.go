@@ -127,8 +127,12 @@ func (s *Store) recordEvent(ctx context.Context, ex Executor, scope casapay.Scop
 	}
 	req.Time = req.Time.Add(time.Duration(i) * time.Microsecond)
 	e := casapay.NewEvent(scope, pe.typ, object, pe.previous, req, s.now())
+	queue, err := queueDeliveries(ctx, ex, scope, e)
+	if err != nil {
+		return fmt.Errorf("record event %s: %w", e.Type, err)
+	}
 	if err := ex.EventInsert(ctx, scope, e); err != nil {
 		return fmt.Errorf("record event %s: %w", e.Type, err)
 	}
-	return nil
+	return queue()
 }

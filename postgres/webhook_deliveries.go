@@ -1,0 +1,126 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
+)
+
+const insertWebhookDelivery = `
+INSERT INTO webhook_deliveries (id, account_id, livemode, event_id, endpoint_id, status, next_attempt, created)
+VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)`
+
+// WebhookDeliveryInsert inserts a pending delivery, due at once.
+func (e executor) WebhookDeliveryInsert(ctx context.Context, scope casapay.Scope, d *storage.PendingDelivery) error {
+	_, err := e.exec(ctx, insertWebhookDelivery, d.ID, scope.AccountID, scope.Livemode, d.EventID, d.EndpointID,
+		d.Created.UnixMilli(), d.Created.Unix())
+	return err
+}
+
+// dueDeliveries is the FROM and WHERE of the deliveries a deliverer may take at $1: pending, due, not
+// leased, to an enabled endpoint. It walks webhook_deliveries_due_idx.
+const dueDeliveries = `webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.status = 'pending' AND d.next_attempt <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+	AND w.status = 'enabled'`
+
+// WebhookDeliveriesDue reports whether a delivery is due at now.
+func (e executor) WebhookDeliveriesDue(ctx context.Context, now int64) (bool, error) {
+	return scalar[bool](ctx, e, `SELECT EXISTS (SELECT 1 FROM `+dueDeliveries+`)`, now)
+}
+
+// claimDeliveries leases due deliveries, oldest due first; load is as in the SQLite store. Processes
+// that claim at once do not take a delivery twice: when two UPDATEs reach one row, the second waits for
+// the first to commit and then evaluates the row's own conditions again on the version the first
+// wrote (READ COMMITTED's recheck), where the lease is taken, so it leaves the row alone.
+const claimDeliveries = `UPDATE webhook_deliveries SET lease_until = $2, lease_token = $3
+WHERE id IN (
+	SELECT id FROM (
+		SELECT d.id, d.next_attempt,
+			row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt, d.id)
+			+ (SELECT count(*) FROM webhook_deliveries f
+				WHERE f.endpoint_id = d.endpoint_id AND f.status = 'pending' AND f.lease_until > $1) AS load
+		FROM ` + dueDeliveries + `
+	) due WHERE load <= $4 ORDER BY next_attempt, id LIMIT $5)
+AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)`
+
+// WebhookDeliveriesClaim leases due deliveries to token.
+func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil int64, token string, limit, perEndpoint int) error {
+	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit)
+	return err
+}
+
+const leasedDeliveries = `SELECT d.id, d.account_id, d.livemode, d.event_id, d.endpoint_id, w.url, w.secret, d.attempts,
+	d.lease_token, d.created
+FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.lease_token = $1`
+
+// WebhookDeliveriesLeased returns the deliveries leased to token.
+func (e executor) WebhookDeliveriesLeased(ctx context.Context, token string) ([]*casapay.WebhookDelivery, error) {
+	return queryAll(ctx, e, func(row pgx.CollectableRow) (*casapay.WebhookDelivery, error) {
+		var d casapay.WebhookDelivery
+		var created int64
+		err := row.Scan(&d.ID, &d.Scope.AccountID, &d.Scope.Livemode, &d.EventID, &d.EndpointID, &d.URL, &d.Secret,
+			&d.Attempts, &d.Lease, &created)
+		d.Created = time.Unix(created, 0)
+		return &d, err
+	}, leasedDeliveries, token)
+}
+
+const finishDelivery = `UPDATE webhook_deliveries
+SET status = $3, next_attempt = $4, attempts = attempts + 1, lease_until = NULL, lease_token = NULL
+WHERE id = $1 AND lease_token = $2 AND status = 'pending'`
+
+// WebhookDeliveryFinish ends an attempt of a delivery leased to token.
+func (e executor) WebhookDeliveryFinish(ctx context.Context, id, token, status string, nextAttempt int64) (bool, error) {
+	n, err := e.exec(ctx, finishDelivery, id, token, status, nextAttempt)
+	return n == 1, err
+}
+
+// WebhookAttemptInsert records an attempt.
+func (e executor) WebhookAttemptInsert(ctx context.Context, deliveryID string, a *casapay.WebhookAttempt) error {
+	var code *int
+	var msg *string
+	if a.StatusCode != 0 {
+		code = &a.StatusCode
+	}
+	if a.Error != "" {
+		msg = &a.Error
+	}
+	_, err := e.exec(ctx, `INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)`,
+		deliveryID, a.At.UnixMilli(), code, msg, a.Duration.Milliseconds())
+	return err
+}
+
+// WebhookDeliveriesCancel cancels an endpoint's pending deliveries, and takes each off its event's count.
+func (e executor) WebhookDeliveriesCancel(ctx context.Context, scope casapay.Scope, endpointID string) error {
+	_, err := e.exec(ctx, `UPDATE events SET pending_webhooks = pending_webhooks - 1
+WHERE account_id = $1 AND livemode = $2 AND id IN (
+	SELECT event_id FROM webhook_deliveries WHERE endpoint_id = $3 AND status = 'pending')`,
+		scope.AccountID, scope.Livemode, endpointID)
+	if err != nil {
+		return err
+	}
+	_, err = e.exec(ctx, `UPDATE webhook_deliveries SET status = 'cancelled', lease_until = NULL, lease_token = NULL
+WHERE endpoint_id = $1 AND status = 'pending'`, endpointID)
+	return err
+}
+
+// EventDelivered takes one delivery off an event's pending_webhooks.
+func (e executor) EventDelivered(ctx context.Context, scope casapay.Scope, eventID string) error {
+	_, err := e.exec(ctx, `UPDATE events SET pending_webhooks = pending_webhooks - 1
+WHERE account_id = $1 AND livemode = $2 AND id = $3 AND pending_webhooks > 0`, scope.AccountID, scope.Livemode, eventID)
+	return err
+}
+
+// WebhookDeliveryPrune deletes at most limit deliveries created before cutoff, with their attempts: the
+// oldest, in a fixed order, so both statements take the same ones.
+func (e executor) WebhookDeliveryPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	const oldest = `SELECT id FROM webhook_deliveries WHERE created < $1 ORDER BY created, id LIMIT $2`
+	if _, err := e.exec(ctx, `DELETE FROM webhook_attempts WHERE delivery_id IN (`+oldest+`)`, cutoff.Unix(), limit); err != nil {
+		return 0, err
+	}
+	return e.exec(ctx, `DELETE FROM webhook_deliveries WHERE id IN (`+oldest+`)`, cutoff.Unix(), limit)
+}

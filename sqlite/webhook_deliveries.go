@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
+)
+
+const insertWebhookDeliverySQL = `INSERT INTO webhook_deliveries
+	(id, account_id, livemode, event_id, endpoint_id, status, next_attempt, created)
+VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`
+
+// WebhookDeliveryInsert inserts a pending delivery, due at once.
+func (e *executor) WebhookDeliveryInsert(ctx context.Context, scope casapay.Scope, d *storage.PendingDelivery) error {
+	_, err := e.exec(ctx, insertWebhookDeliverySQL, d.ID, scope.AccountID, scope.Livemode, d.EventID, d.EndpointID,
+		d.Created.UnixMilli(), d.Created.Unix())
+	return err
+}
+
+// dueDeliveries is the FROM and WHERE of the deliveries a deliverer may take at ?1: pending, due, not
+// leased, to an enabled endpoint. It walks webhook_deliveries_due.
+const dueDeliveries = `webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.status = 'pending' AND d.next_attempt <= ?1 AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+	AND w.status = 'enabled'`
+
+const deliveriesDueSQL = `SELECT EXISTS (SELECT 1 FROM ` + dueDeliveries + `)`
+
+// WebhookDeliveriesDue reports whether a delivery is due at now.
+func (e *executor) WebhookDeliveriesDue(ctx context.Context, now int64) (bool, error) {
+	var due bool
+	if err := e.queryRow(ctx, deliveriesDueSQL, now).Scan(&due); err != nil {
+		return false, interpret(err)
+	}
+	return due, nil
+}
+
+// claimDeliveriesSQL leases due deliveries, oldest due first. load is how many of its endpoint's
+// deliveries would be leased with this one: the endpoint's leased ones, and those before it in this claim.
+const claimDeliveriesSQL = `UPDATE webhook_deliveries SET lease_until = ?2, lease_token = ?3
+WHERE id IN (
+	SELECT id FROM (
+		SELECT d.id, d.next_attempt,
+			row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt, d.id)
+			+ (SELECT count(*) FROM webhook_deliveries f
+				WHERE f.endpoint_id = d.endpoint_id AND f.status = 'pending' AND f.lease_until > ?1) AS load
+		FROM ` + dueDeliveries + `
+	) WHERE load <= ?4 ORDER BY next_attempt, id LIMIT ?5)
+AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)`
+
+// WebhookDeliveriesClaim leases due deliveries to token. The write transaction holds the database, so
+// no other claim runs meanwhile.
+func (e *executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil int64, token string, limit, perEndpoint int) error {
+	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit)
+	return err
+}
+
+const leasedDeliveriesSQL = `SELECT d.id, d.account_id, d.livemode, d.event_id, d.endpoint_id, w.url, w.secret, d.attempts,
+	d.lease_token, d.created
+FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.lease_token = ?`
+
+// WebhookDeliveriesLeased returns the deliveries leased to token.
+func (e *executor) WebhookDeliveriesLeased(ctx context.Context, token string) ([]*casapay.WebhookDelivery, error) {
+	return queryAll(ctx, e, func(row scanner) (*casapay.WebhookDelivery, error) {
+		var d casapay.WebhookDelivery
+		var created int64
+		err := row.Scan(&d.ID, &d.Scope.AccountID, &d.Scope.Livemode, &d.EventID, &d.EndpointID, &d.URL, &d.Secret,
+			&d.Attempts, &d.Lease, &created)
+		d.Created = time.Unix(created, 0)
+		return &d, interpret(err)
+	}, leasedDeliveriesSQL, token)
+}
+
+const finishDeliverySQL = `UPDATE webhook_deliveries
+SET status = ?3, next_attempt = ?4, attempts = attempts + 1, lease_until = NULL, lease_token = NULL
+WHERE id = ?1 AND lease_token = ?2 AND status = 'pending'`
+
+// WebhookDeliveryFinish ends an attempt of a delivery leased to token.
+func (e *executor) WebhookDeliveryFinish(ctx context.Context, id, token, status string, nextAttempt int64) (bool, error) {
+	n, err := e.execCount(ctx, finishDeliverySQL, id, token, status, nextAttempt)
+	return n == 1, err
+}
+
+const insertWebhookAttemptSQL = `INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms)
+VALUES (?, ?, ?, ?, ?)`
+
+// WebhookAttemptInsert records an attempt.
+func (e *executor) WebhookAttemptInsert(ctx context.Context, deliveryID string, a *casapay.WebhookAttempt) error {
+	var code, msg any
+	if a.StatusCode != 0 {
+		code = a.StatusCode
+	}
+	if a.Error != "" {
+		msg = a.Error
+	}
+	_, err := e.exec(ctx, insertWebhookAttemptSQL, deliveryID, a.At.UnixMilli(), code, msg, a.Duration.Milliseconds())
+	return err
+}
+
+const (
+	uncountCancelledSQL = `UPDATE events SET pending_webhooks = pending_webhooks - 1
+WHERE account_id = ? AND livemode = ? AND id IN (
+	SELECT event_id FROM webhook_deliveries WHERE endpoint_id = ? AND status = 'pending')`
+	cancelDeliveriesSQL = `UPDATE webhook_deliveries SET status = 'cancelled', lease_until = NULL, lease_token = NULL
+WHERE endpoint_id = ? AND status = 'pending'`
+)
+
+// WebhookDeliveriesCancel cancels an endpoint's pending deliveries.
+func (e *executor) WebhookDeliveriesCancel(ctx context.Context, scope casapay.Scope, endpointID string) error {
+	if _, err := e.exec(ctx, uncountCancelledSQL, scope.AccountID, scope.Livemode, endpointID); err != nil {
+		return err
+	}
+	_, err := e.exec(ctx, cancelDeliveriesSQL, endpointID)
+	return err
+}
+
+const eventDeliveredSQL = `UPDATE events SET pending_webhooks = pending_webhooks - 1
+WHERE id = ? AND account_id = ? AND livemode = ? AND pending_webhooks > 0`
+
+// EventDelivered takes one delivery off an event's pending_webhooks.
+func (e *executor) EventDelivered(ctx context.Context, scope casapay.Scope, eventID string) error {
+	_, err := e.exec(ctx, eventDeliveredSQL, eventID, scope.AccountID, scope.Livemode)
+	return err
+}
+
+// The oldest deliveries, in a fixed order, so both statements of a chunk take the same ones.
+const (
+	pruneWebhookAttemptsSQL = `DELETE FROM webhook_attempts WHERE delivery_id IN (
+	SELECT id FROM webhook_deliveries WHERE created < ? ORDER BY created, id LIMIT ?)`
+	pruneWebhookDeliveriesSQL = `DELETE FROM webhook_deliveries WHERE id IN (
+	SELECT id FROM webhook_deliveries WHERE created < ? ORDER BY created, id LIMIT ?)`
+)
+
+// WebhookDeliveryPrune deletes at most limit deliveries created before cutoff, with their attempts.
+func (e *executor) WebhookDeliveryPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	if _, err := e.exec(ctx, pruneWebhookAttemptsSQL, cutoff.Unix(), limit); err != nil {
+		return 0, err
+	}
+	return e.execCount(ctx, pruneWebhookDeliveriesSQL, cutoff.Unix(), limit)
+}

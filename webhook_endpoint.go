@@ -1,0 +1,235 @@
+package casapay
+
+import (
+	"encoding/json"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on webhook endpoints.
+const (
+	MaxWebhookEndpoints       = 16   // per account and mode
+	MaxWebhookURLLength       = 2048 // characters
+	MaxWebhookDescriptionSize = 5000 // characters
+)
+
+// Webhook endpoint statuses.
+const (
+	WebhookEnabled  = "enabled"
+	WebhookDisabled = "disabled"
+)
+
+// WebhookEndpoint is a URL that receives an account's events, in one mode. Its JSON is the API's
+// webhook_endpoint object; Secret is in it only when ShowSecret is set, as the create's answer shows it.
+type WebhookEndpoint struct {
+	ID            string
+	URL           string
+	EnabledEvents []string // event types, or "*" for every type
+	Status        string   // WebhookEnabled or WebhookDisabled
+	Description   *string
+	Metadata      map[string]string
+	APIVersion    string
+	Created       int64 // Unix seconds
+	Livemode      bool
+	// Secret (whsec_…) keys the signature of every delivery. It is shown once, when the endpoint is created.
+	Secret     string
+	ShowSecret bool
+}
+
+type webhookEndpointWire struct {
+	ID            string            `json:"id"`
+	Object        string            `json:"object"`
+	APIVersion    string            `json:"api_version"`
+	Created       int64             `json:"created"`
+	Description   *string           `json:"description"`
+	EnabledEvents []string          `json:"enabled_events"`
+	Livemode      bool              `json:"livemode"`
+	Metadata      map[string]string `json:"metadata"`
+	Secret        string            `json:"secret,omitempty"`
+	Status        string            `json:"status"`
+	URL           string            `json:"url"`
+}
+
+// MarshalJSON writes the webhook_endpoint object.
+func (w WebhookEndpoint) MarshalJSON() ([]byte, error) {
+	wire := webhookEndpointWire{ID: w.ID, Object: "webhook_endpoint", APIVersion: w.APIVersion, Created: w.Created,
+		Description: w.Description, EnabledEvents: w.EnabledEvents, Livemode: w.Livemode, Metadata: w.Metadata,
+		Status: w.Status, URL: w.URL}
+	if w.ShowSecret {
+		wire.Secret = w.Secret
+	}
+	if wire.Metadata == nil {
+		wire.Metadata = map[string]string{}
+	}
+	if wire.EnabledEvents == nil {
+		wire.EnabledEvents = []string{}
+	}
+	return json.Marshal(wire)
+}
+
+// Subscribes reports whether the endpoint receives events of type typ.
+func (w *WebhookEndpoint) Subscribes(typ string) bool {
+	return slices.Contains(w.EnabledEvents, "*") || slices.Contains(w.EnabledEvents, typ)
+}
+
+// WebhookEndpointParams are the parameters of a webhook endpoint create or update. A nil field was not
+// given.
+type WebhookEndpointParams struct {
+	URL           *string           `json:"url,omitempty"`
+	EnabledEvents []string          `json:"enabled_events,omitempty"`
+	Description   *string           `json:"description,omitempty"`
+	Disabled      *bool             `json:"disabled,omitempty"` // update only
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	ClearMetadata bool              `json:"clear_metadata,omitempty"`
+}
+
+// Validate checks the parameters of a create (create true: url and enabled_events required) or an
+// update: the URL's form (see CheckWebhookURL, without resolving it), the event types, the description.
+func (p *WebhookEndpointParams) Validate(create, livemode bool) error {
+	if create && p.URL == nil {
+		return InvalidParam(CodeParameterMissing, "url", "Missing required param: url.")
+	}
+	if create && p.EnabledEvents == nil {
+		return InvalidParam(CodeParameterMissing, "enabled_events", "Missing required param: enabled_events.")
+	}
+	if p.URL != nil {
+		if _, err := ParseWebhookURL(*p.URL, livemode); err != nil {
+			return err
+		}
+	}
+	if p.EnabledEvents != nil && len(p.EnabledEvents) == 0 {
+		return InvalidParam(CodeParameterInvalidEmpty, "enabled_events", "Invalid enabled_events: name at least one event type, or *.")
+	}
+	for i, t := range p.EnabledEvents {
+		if t != "*" && !slices.Contains(EventTypes, t) {
+			return InvalidParam(CodeParameterInvalidString, paramIndex("enabled_events", i),
+				"Invalid enabled_events: %q is not an event type. Known types: *, %s.", t, strings.Join(EventTypes, ", "))
+		}
+	}
+	if p.Description != nil && utf8.RuneCountInString(*p.Description) > MaxWebhookDescriptionSize {
+		return InvalidParam(CodeParameterInvalidString, "description",
+			"Invalid string: description must be at most %d characters long.", MaxWebhookDescriptionSize)
+	}
+	return (&CustomerParams{Metadata: p.Metadata}).Validate()
+}
+
+func paramIndex(param string, i int) string { return param + "[" + strconv.Itoa(i) + "]" }
+
+// ParseWebhookURL checks the form of a webhook endpoint's URL: absolute http or https (https in live
+// mode), a host, no user info, at most MaxWebhookURLLength characters. In live mode a host that is an IP
+// address must be a public one; a name is checked when it is resolved (see PublicAddress).
+func ParseWebhookURL(raw string, livemode bool) (*url.URL, error) {
+	bad := func(why string) error {
+		return InvalidParam("url_invalid", "url", "Invalid URL: %s.", why)
+	}
+	if utf8.RuneCountInString(raw) > MaxWebhookURLLength {
+		return nil, bad("it can be at most 2048 characters long")
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "":
+		return nil, bad("it must be an absolute http or https URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, bad("its scheme must be http or https")
+	case u.User != nil:
+		return nil, bad("it must not hold a user name or password")
+	case livemode && u.Scheme != "https":
+		return nil, bad("a live-mode endpoint must use https")
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && livemode && !PublicAddress(ip) {
+		return nil, bad("a live-mode endpoint must not point at a loopback, private, link-local or unspecified address")
+	}
+	return u, nil
+}
+
+// PublicAddress reports whether ip may receive live-mode webhooks: not loopback, private, link-local,
+// unspecified, multicast or otherwise reserved for use inside a network.
+func PublicAddress(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
+		return false
+	}
+	for _, p := range reservedPrefixes {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// reservedPrefixes are the ranges beyond netip's predicates that reach inside a network: carrier-grade
+// NAT, "this network", benchmarking, IPv4-mapped and NAT64 forms, and the like.
+var reservedPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+}
+
+// NewWebhookEndpoint returns the endpoint a create's parameters describe, in scope's mode, with a new
+// ID that sorts by now and a new secret. p must have passed Validate.
+func NewWebhookEndpoint(scope Scope, p *WebhookEndpointParams, now time.Time) *WebhookEndpoint {
+	w := &WebhookEndpoint{
+		ID:            NewTimeID("we", now),
+		URL:           *p.URL,
+		EnabledEvents: slices.Compact(slices.Clone(p.EnabledEvents)),
+		Status:        WebhookEnabled,
+		Metadata:      map[string]string{},
+		APIVersion:    APIVersion,
+		Created:       now.Unix(),
+		Livemode:      scope.Livemode,
+		Secret:        "whsec_" + randomBase62(32), // about 190 bits
+	}
+	setOptional(&w.Description, p.Description)
+	w.applyMetadata(p)
+	return w
+}
+
+// Apply changes w as an update with p would.
+func (w *WebhookEndpoint) Apply(p *WebhookEndpointParams) error {
+	if p.URL != nil {
+		w.URL = *p.URL
+	}
+	if p.EnabledEvents != nil {
+		w.EnabledEvents = slices.Compact(slices.Clone(p.EnabledEvents))
+	}
+	setOptional(&w.Description, p.Description)
+	if p.Disabled != nil {
+		w.Status = WebhookEnabled
+		if *p.Disabled {
+			w.Status = WebhookDisabled
+		}
+	}
+	return w.applyMetadata(p)
+}
+
+func (w *WebhookEndpoint) applyMetadata(p *WebhookEndpointParams) error {
+	holder := Customer{Metadata: w.Metadata}
+	if err := holder.Apply(&CustomerParams{Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}); err != nil {
+		return err
+	}
+	w.Metadata = holder.Metadata
+	return nil
+}
+
+// DeletedWebhookEndpoint is what a delete answers.
+type DeletedWebhookEndpoint struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Deleted bool   `json:"deleted"`
+}
+
+// ErrTooManyWebhookEndpoints is the error of a create beyond MaxWebhookEndpoints.
+func ErrTooManyWebhookEndpoints() *Error {
+	return InvalidParam("webhook_endpoint_limit", "",
+		"You have reached the maximum of %d webhook endpoints in this mode.", MaxWebhookEndpoints)
+}
