@@ -1,6 +1,7 @@
 package casapay
 
 import (
+	"context"
 	"encoding/json"
 	"net/netip"
 	"net/url"
@@ -145,6 +146,28 @@ func ParseWebhookURL(raw string, livemode bool) (*url.URL, error) {
 		return nil, bad("a live-mode endpoint must not point at a loopback, private, link-local or unspecified address")
 	}
 	return u, nil
+}
+
+// CheckWebhookHost checks, for a live-mode endpoint, that the host of u resolves (with lookup) only to
+// public addresses (see PublicAddress), unless allowPrivate. Every delivery checks the address it
+// connects to again, so a name that later resolves elsewhere still reaches nothing inside.
+func CheckWebhookHost(ctx context.Context, lookup func(ctx context.Context, host string) ([]netip.Addr, error),
+	u *url.URL, livemode, allowPrivate bool) error {
+	if !livemode || allowPrivate {
+		return nil
+	}
+	host := u.Hostname()
+	addrs, err := lookup(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return InvalidParam("url_invalid", "url", "Invalid URL: its host could not be resolved.")
+	}
+	for _, a := range addrs {
+		if !PublicAddress(a) {
+			return InvalidParam("url_invalid", "url",
+				"Invalid URL: a live-mode endpoint must not resolve to a loopback, private, link-local or unspecified address.")
+		}
+	}
+	return nil
 }
 
 // PublicAddress reports whether ip may receive live-mode webhooks: not loopback, private, link-local,

@@ -38,6 +38,10 @@ func decodeEventList(r *http.Request) (*casapay.EventFilter, error) {
 			}
 		case "types":
 			ofTypes, err = bindEventTypes(n, key)
+		case "delivery_success":
+			if n.kind != paramString || n.text != "" {
+				f.DeliverySuccess, err = bindBool(n, key)
+			}
 		default:
 			err = unknownParam(key)
 		}

@@ -10,7 +10,7 @@ import (
 
 // addRoutes is the entire API surface: a route that is not here does not exist. GET /metrics exists
 // only when metrics is not nil.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now func() time.Time, metrics http.Handler) {
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now func() time.Time, metrics http.Handler, hosts webhookHosts) {
 	auth := func(h http.Handler) http.Handler { return requireKey(logger, store, h) }
 
 	mux.Handle("GET /healthz", handleHealth())
@@ -35,6 +35,12 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	mux.Handle("POST /v1/payment_methods/{id}/attach", auth(handlePaymentMethodAttach(logger, store, now)))
 	mux.Handle("POST /v1/payment_methods/{id}/detach", auth(handlePaymentMethodDetach(logger, store, now)))
 
+	mux.Handle("POST /v1/webhook_endpoints", auth(handleWebhookEndpointCreate(logger, store, hosts, now)))
+	mux.Handle("GET /v1/webhook_endpoints", auth(handleWebhookEndpointList(logger, store)))
+	mux.Handle("GET /v1/webhook_endpoints/{id}", auth(handleWebhookEndpointRetrieve(logger, store)))
+	mux.Handle("POST /v1/webhook_endpoints/{id}", auth(handleWebhookEndpointUpdate(logger, store, hosts, now)))
+	mux.Handle("DELETE /v1/webhook_endpoints/{id}", auth(handleWebhookEndpointDelete(logger, store, now)))
+
 	mux.Handle("GET /v1/events", auth(handleEventList(logger, store)))
 	mux.Handle("GET /v1/events/{id}", auth(handleEventRetrieve(logger, store)))
 
@@ -52,6 +58,8 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	mux.Handle("/v1/payment_methods/{id}", handleMethodNotAllowed(logger, "GET, POST"))
 	mux.Handle("/v1/payment_methods/{id}/attach", handleMethodNotAllowed(logger, "POST"))
 	mux.Handle("/v1/payment_methods/{id}/detach", handleMethodNotAllowed(logger, "POST"))
+	mux.Handle("/v1/webhook_endpoints", handleMethodNotAllowed(logger, "GET, POST"))
+	mux.Handle("/v1/webhook_endpoints/{id}", handleMethodNotAllowed(logger, "GET, POST, DELETE"))
 	mux.Handle("/v1/events", handleMethodNotAllowed(logger, "GET"))
 	mux.Handle("/v1/events/{id}", handleMethodNotAllowed(logger, "GET"))
 	mux.Handle("/", handleUnknownRoute(logger))

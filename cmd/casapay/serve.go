@@ -21,6 +21,7 @@ import (
 
 	"github.com/casapay/casapay"
 	"github.com/casapay/casapay/httpapi"
+	"github.com/casapay/casapay/webhook"
 )
 
 // shutdownTimeout bounds how long serve waits for in-flight requests after a signal.
@@ -41,8 +42,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"serve /metrics on this `HOST:PORT` instead of the API address (env CASAPAY_METRICS_ADDR)")
 	pprofAddr := flags.String("pprof-addr", getenv("CASAPAY_PPROF_ADDR"),
 		"serve the Go profiler at /debug/pprof/ on this `HOST:PORT` (env CASAPAY_PPROF_ADDR)")
+	allowPrivateDefault, err := envBool(getenv, "CASAPAY_WEBHOOK_ALLOW_PRIVATE")
+	if err != nil {
+		return err
+	}
+	allowPrivate := flags.Bool("webhook-allow-private", allowPrivateDefault,
+		"let live-mode webhook endpoints use loopback, private and link-local addresses (env CASAPAY_WEBHOOK_ALLOW_PRIVATE)")
+	retryScale := flags.Float64("webhook-retry-scale", 1,
+		"multiply the webhook retry schedule's delays by this, e.g. 0.001 to retry within seconds while developing")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if *retryScale <= 0 {
+		return fmt.Errorf("--webhook-retry-scale must be positive, not %v", *retryScale)
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -98,7 +110,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	servers := []*http.Server{{
-		Handler:           httpapi.NewServer(logger, store, time.Now, metrics),
+		Handler:           httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate)...),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -148,10 +160,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger.Info("serving", "addr", ln.Addr().String())
 
 	var wg sync.WaitGroup
-	pruneCtx, stopPrune := context.WithCancel(ctx)
-	wg.Go(func() { prune(pruneCtx, logger, store, time.Now) })
+	background, stopBackground := context.WithCancel(ctx) // pruning and webhook delivery
+	wg.Go(func() { prune(background, logger, store, time.Now) })
+	deliverer := &webhook.Deliverer{Store: store, Logger: logger, AllowPrivate: *allowPrivate, RetryScale: *retryScale}
+	wg.Go(func() { deliverer.Run(background) })
 	defer func() {
-		stopPrune()
+		stopBackground()
 		wg.Wait()
 	}()
 
@@ -186,6 +200,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// serverOptions returns the API's options for serve's flags.
+func serverOptions(allowPrivateWebhooks bool) []httpapi.Option {
+	if allowPrivateWebhooks {
+		return []httpapi.Option{httpapi.AllowPrivateWebhooks()}
+	}
 	return nil
 }
 
@@ -256,6 +278,7 @@ func pruneOnce(ctx context.Context, logger *slog.Logger, store casapay.Pruner, n
 	}{
 		{"idempotency keys", store.PruneIdempotencyKeys, casapay.IdempotencyWindow},
 		{"events", store.PruneEvents, casapay.EventRetention},
+		{"webhook deliveries", store.PruneWebhookDeliveries, casapay.WebhookRetention},
 	} {
 		n, err := p.prune(ctx, now.Add(-p.keep))
 		switch {
