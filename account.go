@@ -1,8 +1,11 @@
 package casapay
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -98,6 +101,23 @@ func NewAccount(name string, now time.Time) (a *Account, keys []*APIKey, testSec
 	testSecret, testKey := NewAPIKey(a.ID, false, now)
 	liveSecret, liveKey := NewAPIKey(a.ID, true, now)
 	return a, []*APIKey{testKey, liveKey}, testSecret, liveSecret
+}
+
+// ModeFingerprintKey returns the key that fingerprints the payment methods of one mode, derived from
+// the account's key: test and live mode fingerprint with different keys, so no number tried in test
+// mode, where any valid bank details are accepted, can be matched to a live payment method's
+// fingerprint. It fails for a key that is not 32 bytes, which no account should have.
+func ModeFingerprintKey(accountKey []byte, livemode bool) ([]byte, error) {
+	if len(accountKey) != 32 {
+		return nil, fmt.Errorf("fingerprint key of %d bytes, want 32", len(accountKey))
+	}
+	mode := "test"
+	if livemode {
+		mode = "live"
+	}
+	mac := hmac.New(sha256.New, accountKey)
+	mac.Write([]byte("casapay fingerprint key: " + mode))
+	return mac.Sum(nil), nil
 }
 
 // NewFingerprintKey returns a new random fingerprint key of 256 bits.

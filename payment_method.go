@@ -261,7 +261,7 @@ func NewPaymentMethod(scope Scope, p *PaymentMethodParams, key []byte, now time.
 	if err != nil {
 		return nil, err
 	}
-	if err := pm.Apply(&PaymentMethodParams{BillingDetails: p.BillingDetails, Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}); err != nil {
+	if err := pm.Apply(&PaymentMethodParams{BillingDetails: p.BillingDetails, Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}, now); err != nil {
 		return nil, err
 	}
 	return pm, nil
@@ -290,13 +290,14 @@ func PaymentMethodFromToken(scope Scope, token, param string, key []byte, now ti
 
 // Apply changes pm as an update with p would: billing details field by field (the address merges as a
 // customer's does), metadata key by key, and a card's expiry. It fails, leaving pm unchanged, if the
-// merged metadata would be too large, or if p changes a card's expiry on a payment method that is
-// not a card.
-func (pm *PaymentMethod) Apply(p *PaymentMethodParams) error {
+// merged metadata would be too large, if p changes a card's expiry on a payment method that is not a
+// card, or if the expiry, month and year merged, is before now's month.
+func (pm *PaymentMethod) Apply(p *PaymentMethodParams, now time.Time) error {
 	if p.Card != nil && pm.Card == nil {
 		return InvalidParam(CodeParameterUnknown, "card",
 			"Received parameter card, but payment method %s is of type %s.", pm.ID, pm.Type)
 	}
+	newCard := pm.Card
 	if p.Card != nil && (p.Card.ExpMonth != nil || p.Card.ExpYear != nil) {
 		card := *pm.Card
 		if p.Card.ExpMonth != nil {
@@ -305,7 +306,10 @@ func (pm *PaymentMethod) Apply(p *PaymentMethodParams) error {
 		if p.Card.ExpYear != nil {
 			card.ExpYear = fullYear(*p.Card.ExpYear)
 		}
-		pm.Card = &card
+		if err := checkExpiry(&card.ExpMonth, &card.ExpYear, now); err != nil {
+			return err
+		}
+		newCard = &card
 	}
 	// The customer's Apply holds the rules of these fields; a payment method's billing details are
 	// applied through a customer that holds them.
@@ -318,6 +322,7 @@ func (pm *PaymentMethod) Apply(p *PaymentMethodParams) error {
 	if err := holder.Apply(cp); err != nil {
 		return err
 	}
+	pm.Card = newCard
 	pm.BillingDetails = BillingDetails{Address: holder.Address, Email: holder.Email, Name: holder.Name, Phone: holder.Phone}
 	pm.Metadata = holder.Metadata
 	return nil

@@ -176,7 +176,7 @@ func checkCard(c *CardParams, now time.Time) (string, error) {
 	switch {
 	case !okLength:
 		return "", CardError(CodeInvalidNumber, "card[number]", "Your card number is invalid: it has the wrong number of digits for its brand.")
-	case !luhn(n):
+	case !luhn(n) || strings.Trim(n, "0") == "":
 		return "", CardError(CodeIncorrectNumber, "card[number]", "Your card number is incorrect.")
 	case c.ExpMonth == nil:
 		return "", InvalidParam(CodeParameterMissing, "card[exp_month]", "Missing required param: card[exp_month].")
@@ -235,7 +235,10 @@ func newCard(scope Scope, c *CardParams, key []byte, now time.Time) (*Card, stri
 		return nil, "", err
 	}
 	test, isTest := testCards[n]
+	brand, _ := cardBrand(n)
 	switch {
+	case scope.Livemode && brand == "unknown":
+		return nil, "", CardError(CodeInvalidNumber, "card[number]", "Your card number is invalid: it belongs to no card network CasaPay accepts.")
 	case scope.Livemode && isTest:
 		return nil, "", liveModeTestCard()
 	case !scope.Livemode && !isTest:
@@ -244,7 +247,6 @@ func newCard(scope Scope, c *CardParams, key []byte, now time.Time) (*Card, stri
 		e.DeclineCode = "test_mode_live_card"
 		return nil, "", e
 	}
-	brand, _ := cardBrand(n)
 	card := &Card{Brand: brand, ExpMonth: *c.ExpMonth, ExpYear: fullYear(*c.ExpYear), Funding: "unknown",
 		Fingerprint: Fingerprint(key, PaymentMethodCard, n), Last4: n[len(n)-4:]}
 	if isTest {
@@ -271,6 +273,12 @@ var ibanBankCodes = map[string][2]int{
 	"RO": {0, 4}, "SE": {0, 3}, "SI": {0, 5}, "SK": {0, 4}, "SM": {1, 5},
 }
 
+// numericBBAN holds the countries whose account part of an IBAN is digits only.
+var numericBBAN = map[string]bool{
+	"AT": true, "BE": true, "CZ": true, "DE": true, "DK": true, "EE": true, "ES": true, "FI": true, "HR": true,
+	"HU": true, "IS": true, "LT": true, "NO": true, "PL": true, "PT": true, "SE": true, "SI": true, "SK": true,
+}
+
 // normalIBAN returns an IBAN without spaces, in upper case.
 func normalIBAN(s string) string { return strings.ToUpper(strings.ReplaceAll(s, " ", "")) }
 
@@ -294,6 +302,12 @@ func checkIBAN(raw string) (string, error) {
 		return "", bad("it does not start with the code of a SEPA country")
 	case len(iban) != want:
 		return "", bad("it has the wrong length for its country")
+	}
+	if check := iban[2:4]; !allDigits(check) || check < "02" || check > "98" {
+		return "", bad("its check digits must be two digits from 02 to 98")
+	}
+	if numericBBAN[iban[:2]] && !allDigits(iban[4:]) {
+		return "", bad("after its check digits it can hold only digits in this country")
 	}
 	// Move the first four characters to the end, turn letters into 10 to 35, and take the remainder.
 	var digits strings.Builder
@@ -366,6 +380,13 @@ func abaChecksum(r string) bool {
 	return sum%10 == 0
 }
 
+// abaPrefix reports whether a routing number's first two digits are a Federal Reserve district's
+// (01–12), a thrift's (21–32), an electronic one's (61–72) or traveler's cheques' (80).
+func abaPrefix(r string) bool {
+	p := int(r[0]-'0')*10 + int(r[1]-'0')
+	return (p >= 1 && p <= 12) || (p >= 21 && p <= 32) || (p >= 61 && p <= 72) || p == 80
+}
+
 // checkUSBankAccount checks us_bank_account[…]: an ABA routing number, an account number of 4 to 17
 // digits, and the account and holder types when given.
 func checkUSBankAccount(p *USBankAccountParams) error {
@@ -374,7 +395,7 @@ func checkUSBankAccount(p *USBankAccountParams) error {
 	switch {
 	case p.RoutingNumber == "":
 		return InvalidParam(CodeParameterMissing, pre+"[routing_number]", "Missing required param: %s[routing_number].", pre)
-	case len(p.RoutingNumber) != 9 || !allDigits(p.RoutingNumber) || !abaChecksum(p.RoutingNumber):
+	case len(p.RoutingNumber) != 9 || !allDigits(p.RoutingNumber) || !abaChecksum(p.RoutingNumber) || !abaPrefix(p.RoutingNumber):
 		return InvalidParam("routing_number_invalid", pre+"[routing_number]", "The routing number you provided is invalid.")
 	case p.AccountNumber == "":
 		return InvalidParam(CodeParameterMissing, pre+"[account_number]", "Missing required param: %s[account_number].", pre)

@@ -47,9 +47,9 @@ type AccountStore interface {
 	// FindAPIKey returns the key stored under hash, revoked or not, or resource_missing.
 	FindAPIKey(ctx context.Context, hash string) (*APIKey, error)
 
-	// FingerprintKey returns the account's key of payment method fingerprints, or resource_missing
-	// (param "account").
-	FingerprintKey(ctx context.Context, accountID string) ([]byte, error)
+	// FingerprintKey returns the key of scope's payment method fingerprints (see ModeFingerprintKey), or
+	// resource_missing (param "account").
+	FingerprintKey(ctx context.Context, scope Scope) ([]byte, error)
 }
 
 // CustomerStore keeps customers.

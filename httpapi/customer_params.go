@@ -48,7 +48,11 @@ func decodeCustomerParams(r *http.Request, create bool) (*casapay.CustomerParams
 		case "expand":
 			p.Expand, err = bindExpand(n, key, "default_payment_method")
 		case paymentMethodKey:
-			*paymentMethod, err = bindString(n, key)
+			if *paymentMethod, err = bindString(n, key); err == nil && **paymentMethod != "" && !casapay.ValidPaymentMethodID(**paymentMethod) {
+				// Not echoed: a client that pastes a card number here must not see it logged or answered.
+				err = casapay.InvalidParam(casapay.CodeParameterInvalidString, key,
+					"Invalid %s: it must be a payment method ID such as pm_123, or a test token such as pm_card_visa.", key)
+			}
 		default:
 			err = unknownParam(key)
 		}

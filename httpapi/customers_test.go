@@ -399,6 +399,7 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 			{"created not an integer", "GET", "/v1/customers?created[gte]=yesterday", "", "", 400, "parameter_invalid_integer", "created[gte]", ""},
 			{"unknown list parameter", "GET", "/v1/customers?sort=name", "", "", 400, "parameter_unknown", "sort", ""},
 			{"payment method that does not exist", "POST", "/v1/customers", "payment_method=pm_0000000000000000000000001", "", 400, "resource_missing", "payment_method", ""},
+			{"payment method that is no ID", "POST", "/v1/customers", "payment_method=4242424242424242", "", 400, "parameter_invalid_string", "payment_method", ""},
 			{"declined test token", "POST", "/v1/customers", "payment_method=pm_card_visa_chargeDeclined", "", 402, "card_declined", "", "card_error"},
 			{"default payment method that does not exist", "POST", "/v1/customers/" + id, "default_payment_method=pm_0000000000000000000000001", "", 400, "resource_missing", "default_payment_method", ""},
 			{"unsupported content type", "POST", "/v1/customers", "name=x", "text/plain", 400, "", "", ""},

@@ -16,7 +16,7 @@ func handlePaymentMethodCreate(logger *slog.Logger, accounts casapay.AccountStor
 			writeError(w, r, logger, err)
 			return
 		}
-		key, err := accounts.FingerprintKey(r.Context(), scope.AccountID)
+		key, err := accounts.FingerprintKey(r.Context(), scope)
 		if err != nil {
 			writeError(w, r, logger, err)
 			return
@@ -194,7 +194,10 @@ func handleCustomerPaymentMethodRetrieve(logger *slog.Logger, pms casapay.Paymen
 func pathPaymentMethodID(r *http.Request, name string) (string, error) {
 	id := r.PathValue(name)
 	if !casapay.ValidPaymentMethodID(id) {
-		return "", casapay.NotFound("PaymentMethod", "id", id)
+		// Not echoed: it may be anything, a card number included.
+		e := casapay.NotFound("PaymentMethod", "id", "")
+		e.Message = "No such PaymentMethod: the path does not name a payment method ID such as pm_123."
+		return "", e
 	}
 	return id, nil
 }

@@ -144,6 +144,15 @@ func TestCreatePaymentMethod(t *testing.T) {
 			t.Errorf("another number under the same key: %+v", got)
 		}
 
+		// Test and live mode fingerprint with different keys: what is tried in test mode matches nothing live.
+		const realIBAN = "type=sepa_debit&sepa_debit[iban]=GB33BUKB20201555555555"
+		testFP := hash(t, e.createPaymentMethod(t, realIBAN), "sepa_debit")["fingerprint"]
+		r = e.do(t, request{Method: "POST", Path: "/v1/payment_methods", Key: e.LiveKey, Body: realIBAN})
+		mustStatus(t, r, http.StatusOK)
+		if liveFP := hash(t, r.JSON(t), "sepa_debit")["fingerprint"]; liveFP == testFP {
+			t.Errorf("one IBAN has the fingerprint %v in both modes", liveFP)
+		}
+
 		// Creating records no event, as at Stripe.
 		if n := len(e.listEvents(t, "")); n != 0 {
 			t.Errorf("%d events after creating payment methods, want 0", n)
@@ -194,6 +203,12 @@ func TestPaymentMethodValidation(t *testing.T) {
 			{"IBAN of no SEPA country", "type=sepa_debit&sepa_debit[iban]=US89370400440532013000", false, 400, "invalid_request_error", "invalid_bank_account_iban", "sepa_debit[iban]", ""},
 			{"IBAN of the wrong length", "type=sepa_debit&sepa_debit[iban]=DE8937040044053201300", false, 400, "invalid_request_error", "invalid_bank_account_iban", "sepa_debit[iban]", ""},
 			{"IBAN failing mod-97", "type=sepa_debit&sepa_debit[iban]=DE89370400440532013001", false, 400, "invalid_request_error", "invalid_bank_account_iban", "sepa_debit[iban]", ""},
+			{"IBAN with letters for check digits", "type=sepa_debit&sepa_debit[iban]=DEA5370400440532013000", false, 400, "invalid_request_error", "invalid_bank_account_iban", "sepa_debit[iban]", ""},
+			{"IBAN with check digits 00", "type=sepa_debit&sepa_debit[iban]=DE00370400440532013000", false, 400, "invalid_request_error", "invalid_bank_account_iban", "sepa_debit[iban]", ""},
+			{"German IBAN with a letter", "type=sepa_debit&sepa_debit[iban]=DE8937040044053201300A", false, 400, "invalid_request_error", "invalid_bank_account_iban", "sepa_debit[iban]", ""},
+			{"all zeros", card("000000000000"), false, 402, "card_error", "incorrect_number", "card[number]", ""},
+			{"unknown network in live mode", card("9000000000000001"), true, 402, "card_error", "invalid_number", "card[number]", ""},
+			{"routing of zeros", "type=us_bank_account&us_bank_account[routing_number]=000000000&us_bank_account[account_number]=000123456789", false, 400, "invalid_request_error", "routing_number_invalid", "us_bank_account[routing_number]", ""},
 			{"IBAN with punctuation", "type=sepa_debit&sepa_debit[iban]=DE89-3704-0044-0532-0130", false, 400, "invalid_request_error", "invalid_bank_account_iban", "sepa_debit[iban]", ""},
 			{"test IBAN in live mode", "type=sepa_debit&sepa_debit[iban]=DE89370400440532013000", true, 400, "invalid_request_error", "live_mode_test_bank_account", "sepa_debit[iban]", ""},
 			{"sort code of 5 digits", "type=bacs_debit&bacs_debit[sort_code]=10880&bacs_debit[account_number]=00012345", false, 400, "invalid_request_error", "invalid_sort_code", "bacs_debit[sort_code]", ""},
@@ -468,6 +483,18 @@ func TestAttachDetach(t *testing.T) {
 		}
 		r = e.post(t, "/v1/payment_methods/"+pm, "card[exp_month]=13")
 		mustStatus(t, r, http.StatusPaymentRequired)
+		if now := time.Now(); now.Month() > 1 {
+			// Each half of an expiry is checked with the other half as stored.
+			mustStatus(t, e.post(t, "/v1/payment_methods/"+pm, fmt.Sprintf("card[exp_year]=%d&card[exp_month]=12", now.Year())), http.StatusOK)
+			r = e.post(t, "/v1/payment_methods/"+pm, "card[exp_month]=1")
+			mustStatus(t, r, http.StatusPaymentRequired)
+			if got := r.Error(t); got.Code != "invalid_expiry_month" {
+				t.Errorf("month in the past: %+v", got)
+			}
+			if got := hash(t, e.get(t, "/v1/payment_methods/"+pm).JSON(t), "card"); got["exp_month"] != 12.0 {
+				t.Errorf("rejected update changed the card: %v", got)
+			}
+		}
 		r = e.post(t, "/v1/payment_methods/"+pm, "card[number]=4242424242424242")
 		mustStatus(t, r, http.StatusBadRequest)
 		sepa := e.createPaymentMethod(t, "type=sepa_debit&sepa_debit[iban]=DE89370400440532013000")["id"].(string)

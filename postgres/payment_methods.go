@@ -78,7 +78,7 @@ func (e executor) PaymentMethodUpdate(ctx context.Context, scope casapay.Scope, 
 }
 
 const attachedPaymentMethods = `SELECT ` + paymentMethodColumns + ` FROM payment_methods
-WHERE account_id = $1 AND livemode = $2 AND customer = $3 ORDER BY created, id`
+WHERE account_id = $1 AND livemode = $2 AND customer = $3 ORDER BY created, id FOR UPDATE`
 
 // PaymentMethodsAttached returns the customer's payment methods, oldest first.
 func (e executor) PaymentMethodsAttached(ctx context.Context, scope casapay.Scope, customerID string) ([]*casapay.PaymentMethod, error) {

@@ -144,8 +144,16 @@ func (s *Store) FindAPIKey(ctx context.Context, hash string) (*casapay.APIKey, e
 	return k, nil
 }
 
-// FingerprintKey returns an account's fingerprint key, or resource_missing (param "account").
-func (s *Store) FingerprintKey(ctx context.Context, accountID string) ([]byte, error) {
-	key, err := s.d.Executor().AccountFingerprintKey(ctx, accountID)
-	return found(key, err, "account", "account", accountID)
+// FingerprintKey returns the fingerprint key of scope, or resource_missing (param "account").
+func (s *Store) FingerprintKey(ctx context.Context, scope casapay.Scope) ([]byte, error) {
+	return fingerprintKey(ctx, s.d.Executor(), scope)
+}
+
+// fingerprintKey reads scope's account's key and returns the key of scope's mode.
+func fingerprintKey(ctx context.Context, ex Executor, scope casapay.Scope) ([]byte, error) {
+	key, err := ex.AccountFingerprintKey(ctx, scope.AccountID)
+	if key, err = found(key, err, "account", "account", scope.AccountID); err != nil {
+		return nil, err
+	}
+	return casapay.ModeFingerprintKey(key, scope.Livemode)
 }

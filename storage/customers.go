@@ -188,17 +188,18 @@ func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err != nil {
 			return nil, err
 		}
-		c.Deleted = true
+		object, err := c.DeletedJSON()
+		if err != nil {
+			return nil, fmt.Errorf("encode customer %s: %w", id, err)
+		}
+		// The event shows the customer as it was; the row keeps no default, as its payment methods go.
+		c.Deleted, c.DefaultPaymentMethod = true, nil
 		if err := ex.CustomerUpdate(ctx, scope, c); err != nil {
 			return nil, fmt.Errorf("delete customer %s: %w", id, err)
 		}
 		ch, err := answer(c.Stub())
 		if err != nil {
 			return nil, err
-		}
-		object, err := c.DeletedJSON()
-		if err != nil {
-			return nil, fmt.Errorf("encode customer %s: %w", id, err)
 		}
 		at := s.now()
 		ch.events = []pendingEvent{{typ: casapay.EventCustomerDeleted, object: object, at: at}}

@@ -23,7 +23,8 @@ type PaymentMethodExecutor interface {
 	// PaymentMethodUpdate writes every field of pm that can change: billing details, card, customer,
 	// detached, metadata.
 	PaymentMethodUpdate(ctx context.Context, scope casapay.Scope, pm *casapay.PaymentMethod) error
-	// PaymentMethodsAttached returns every payment method attached to the customer, oldest first.
+	// PaymentMethodsAttached returns every payment method attached to the customer, oldest first, and holds
+	// them against other writers until the transaction ends.
 	PaymentMethodsAttached(ctx context.Context, scope casapay.Scope, customerID string) ([]*casapay.PaymentMethod, error)
 	// PaymentMethodsDetach detaches every payment method attached to the customer.
 	PaymentMethodsDetach(ctx context.Context, scope casapay.Scope, customerID string) error
@@ -95,7 +96,7 @@ func (s *Store) UpdatePaymentMethod(ctx context.Context, scope casapay.Scope, id
 		if err != nil {
 			return nil, fmt.Errorf("encode payment method %s: %w", id, err)
 		}
-		if err := pm.Apply(p); err != nil {
+		if err := pm.Apply(p, s.now()); err != nil {
 			return nil, err
 		}
 		ch, plain, err := paymentMethodAnswer(ctx, ex, scope, pm, req.Expand)
@@ -155,7 +156,7 @@ func (s *Store) attach(ctx context.Context, ex Executor, scope casapay.Scope, id
 		at = s.now()
 	}
 	if casapay.TestToken(id) {
-		key, err := ex.AccountFingerprintKey(ctx, scope.AccountID)
+		key, err := fingerprintKey(ctx, ex, scope)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read fingerprint key: %w", err)
 		}

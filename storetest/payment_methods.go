@@ -13,7 +13,7 @@ import (
 // newCard stores an unattached card payment method in scope and returns it.
 func newCard(t *testing.T, s casapay.Store, scope casapay.Scope, number string) *casapay.PaymentMethod {
 	t.Helper()
-	key, err := s.FingerprintKey(t.Context(), scope.AccountID)
+	key, err := s.FingerprintKey(t.Context(), scope)
 	if err != nil {
 		t.Fatalf("FingerprintKey: %v", err)
 	}
