@@ -95,13 +95,13 @@ type serveProcess struct {
 	waitErr error         // set before exited is closed
 }
 
-// startServeProcess starts `casapay serve` on dsn and returns once it prints the address it listens on.
+// startServeProcess starts `casapay serve` on dsn, with flags, and returns once it prints the address it listens on.
 // The process is killed and waited for when the test ends; its output (stdout and stderr, including a
 // log line per request) is shown only if the test failed.
-func startServeProcess(t *testing.T, dsn string) *serveProcess {
+func startServeProcess(t *testing.T, dsn string, flags ...string) *serveProcess {
 	t.Helper()
 	output := &syncBuffer{}
-	cmd := exec.Command(casapayBinary(t), "serve", "--db", dsn, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(casapayBinary(t), append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, flags...)...)
 	cmd.Stderr = output
 	// stdout is a pipe of our own rather than cmd.StdoutPipe, because Wait closes that one and could
 	// cut off the last lines; ours reaches EOF when the process exits, and not before.

@@ -48,6 +48,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	allowPrivate := flags.Bool("webhook-allow-private", allowPrivateDefault,
 		"let live-mode webhook endpoints use loopback, private and link-local addresses (env CASAPAY_WEBHOOK_ALLOW_PRIVATE)")
+	webhookTimeout := flags.Duration("webhook-timeout", webhook.DefaultTimeout,
+		"how long one webhook delivery may take; a claimed delivery is held for six times this")
 	retryScale := flags.Float64("webhook-retry-scale", 1,
 		"multiply the webhook retry schedule's delays by this, e.g. 0.001 to retry within seconds while developing")
 	if err := flags.Parse(args); err != nil {
@@ -55,6 +57,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *retryScale <= 0 {
 		return fmt.Errorf("--webhook-retry-scale must be positive, not %v", *retryScale)
+	}
+	if *webhookTimeout <= 0 {
+		return fmt.Errorf("--webhook-timeout must be positive, not %v", *webhookTimeout)
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -162,7 +167,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var wg sync.WaitGroup
 	background, stopBackground := context.WithCancel(ctx) // pruning and webhook delivery
 	wg.Go(func() { prune(background, logger, store, time.Now) })
-	deliverer := &webhook.Deliverer{Store: store, Logger: logger, AllowPrivate: *allowPrivate, RetryScale: *retryScale}
+	deliverer := &webhook.Deliverer{Store: store, Logger: logger, AllowPrivate: *allowPrivate, RetryScale: *retryScale,
+		Timeout: *webhookTimeout}
 	wg.Go(func() { deliverer.Run(background) })
 	defer func() {
 		stopBackground()
