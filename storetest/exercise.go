@@ -43,6 +43,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"PaymentMethodChecked", testPaymentMethodChecked},
 		{"AttachRace", testAttachRace},
 		{"PaymentMethodWritesInterleave", testPaymentMethodWritesInterleave},
+		{"ClaimOnce", testClaimOnce},
 		{"Events", testEvents},
 		{"ListEvents", testListEvents},
 		{"EventsFollowApplication", testEventsFollowApplication},

@@ -1,0 +1,109 @@
+package storetest
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/casapay/casapay"
+)
+
+// testClaimOnce queues deliveries and has several deliverers claim at once: each delivery is leased to
+// one of them, none beyond the per-endpoint bound at a time, and a recorded success takes the delivery
+// out of the outbox and off its event's pending_webhooks.
+func testClaimOnce(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	scope := newAccount(t, s)
+	url := "https://hooks.example.com/casapay"
+	for range 3 {
+		w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
+		if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
+			t.Fatalf("CreateWebhookEndpoint: %v", err)
+		}
+	}
+	const events = 10
+	for i := range events {
+		createCustomer(t, s, scope, janeParams(), int64(i))
+	}
+	const perEndpoint = 4
+	var (
+		mu     sync.Mutex
+		leased = map[string]int{}
+		all    []*casapay.WebhookDelivery
+		wg     sync.WaitGroup
+	)
+	now := time.Now()
+	for range 6 {
+		wg.Go(func() {
+			got, err := s.ClaimWebhookDeliveries(ctx, now, time.Minute, 100, perEndpoint)
+			if err != nil {
+				t.Errorf("ClaimWebhookDeliveries: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, d := range got {
+				leased[d.ID]++
+				all = append(all, d)
+			}
+		})
+	}
+	wg.Wait()
+	perEP := map[string]int{}
+	for id, n := range leased {
+		if n != 1 {
+			t.Errorf("delivery %s leased %d times", id, n)
+		}
+	}
+	for _, d := range all {
+		perEP[d.EndpointID]++
+		if len(d.Body) == 0 || d.Secret == "" || d.URL != url {
+			t.Errorf("claimed delivery %+v lacks what a deliverer needs", d)
+		}
+	}
+	if len(perEP) != 3 {
+		t.Errorf("claims reached %d endpoints, want 3", len(perEP))
+	}
+	for ep, n := range perEP {
+		if n > perEndpoint {
+			t.Errorf("endpoint %s: %d deliveries leased at once, want at most %d", ep, n, perEndpoint)
+		}
+	}
+	// Nothing more is claimed while the leases hold and each endpoint is at its bound.
+	if more, err := s.ClaimWebhookDeliveries(ctx, now, time.Minute, 100, perEndpoint); err != nil || len(more) != 0 {
+		t.Errorf("claim with every endpoint at its bound = %d, %v; want none", len(more), err)
+	}
+	// A success takes the delivery off its event's count.
+	d := all[0]
+	if err := s.RecordWebhookAttempt(ctx, d, &casapay.WebhookAttempt{At: now, StatusCode: 200}, time.Time{}); err != nil {
+		t.Fatalf("RecordWebhookAttempt: %v", err)
+	}
+	e, err := s.FindEvent(ctx, d.Scope, d.EventID)
+	if err != nil || e.PendingWebhooks != 2 {
+		t.Errorf("event after one of three deliveries: pending_webhooks %d, %v; want 2", e.PendingWebhooks, err)
+	}
+	// A lease another claim took over no longer decides the delivery: recording under it changes nothing.
+	stale := *all[1]
+	stale.Lease = "not-the-lease"
+	before, err := s.FindEvent(ctx, stale.Scope, stale.EventID)
+	if err != nil {
+		t.Fatalf("FindEvent: %v", err)
+	}
+	if err := s.RecordWebhookAttempt(ctx, &stale, &casapay.WebhookAttempt{At: now, StatusCode: 200}, time.Time{}); err != nil {
+		t.Fatalf("RecordWebhookAttempt(stale): %v", err)
+	}
+	if after, _ := s.FindEvent(ctx, stale.Scope, stale.EventID); after.PendingWebhooks != before.PendingWebhooks {
+		t.Errorf("a stale lease's success changed pending_webhooks from %d to %d", before.PendingWebhooks, after.PendingWebhooks)
+	}
+	// After the leases run out, the rest is claimed again.
+	later, err := s.ClaimWebhookDeliveries(ctx, now.Add(2*time.Minute), time.Minute, 100, perEndpoint)
+	if err != nil || len(later) == 0 {
+		t.Errorf("claim after the leases ran out = %d, %v; want some", len(later), err)
+	}
+	for _, l := range later {
+		if l.ID == d.ID {
+			t.Errorf("delivered %s was claimed again", d.ID)
+		}
+	}
+}
