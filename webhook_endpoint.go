@@ -122,8 +122,8 @@ func (p *WebhookEndpointParams) Validate(create, livemode bool) error {
 func paramIndex(param string, i int) string { return param + "[" + strconv.Itoa(i) + "]" }
 
 // ParseWebhookURL checks the form of a webhook endpoint's URL: absolute http or https (https in live
-// mode), a host, no user info, at most MaxWebhookURLLength characters. In live mode a host that is an IP
-// address must be a public one; a name is checked when it is resolved (see PublicAddress).
+// mode), a host, no user info, at most MaxWebhookURLLength characters. Where its host leads is
+// CheckWebhookHost's to check.
 func ParseWebhookURL(raw string, livemode bool) (*url.URL, error) {
 	bad := func(why string) error {
 		return InvalidParam("url_invalid", "url", "Invalid URL: %s.", why)
@@ -142,9 +142,6 @@ func ParseWebhookURL(raw string, livemode bool) (*url.URL, error) {
 	case livemode && u.Scheme != "https":
 		return nil, bad("a live-mode endpoint must use https")
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && livemode && !PublicAddress(ip) {
-		return nil, bad("a live-mode endpoint must not point at a loopback, private, link-local or unspecified address")
-	}
 	return u, nil
 }
 
@@ -157,8 +154,10 @@ func CheckWebhookHost(ctx context.Context, lookup func(ctx context.Context, host
 		return nil
 	}
 	host := u.Hostname()
-	addrs, err := lookup(ctx, host)
-	if err != nil || len(addrs) == 0 {
+	addrs := []netip.Addr{}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		addrs = append(addrs, ip)
+	} else if addrs, err = lookup(ctx, host); err != nil || len(addrs) == 0 {
 		return InvalidParam("url_invalid", "url", "Invalid URL: its host could not be resolved.")
 	}
 	for _, a := range addrs {
@@ -204,7 +203,7 @@ func NewWebhookEndpoint(scope Scope, p *WebhookEndpointParams, now time.Time) *W
 	w := &WebhookEndpoint{
 		ID:            NewTimeID("we", now),
 		URL:           *p.URL,
-		EnabledEvents: slices.Compact(slices.Clone(p.EnabledEvents)),
+		EnabledEvents: distinct(p.EnabledEvents),
 		Status:        WebhookEnabled,
 		Metadata:      map[string]string{},
 		APIVersion:    APIVersion,
@@ -223,7 +222,7 @@ func (w *WebhookEndpoint) Apply(p *WebhookEndpointParams) error {
 		w.URL = *p.URL
 	}
 	if p.EnabledEvents != nil {
-		w.EnabledEvents = slices.Compact(slices.Clone(p.EnabledEvents))
+		w.EnabledEvents = distinct(p.EnabledEvents)
 	}
 	setOptional(&w.Description, p.Description)
 	if p.Disabled != nil {
@@ -242,6 +241,17 @@ func (w *WebhookEndpoint) applyMetadata(p *WebhookEndpointParams) error {
 	}
 	w.Metadata = holder.Metadata
 	return nil
+}
+
+// distinct returns the strings of ss, each once, in the order they first appear.
+func distinct(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // DeletedWebhookEndpoint is what a delete answers.

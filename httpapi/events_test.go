@@ -195,7 +195,8 @@ func TestEventList(t *testing.T) {
 			{"customer ID as cursor", "starting_after=cus_123", 400, casapay.CodeParameterInvalidString, "starting_after"},
 			{"missing cursor", "starting_after=evt_0000000000000000000000000", 404, casapay.CodeResourceMissing, "starting_after"},
 			{"limit", "limit=0", 400, casapay.CodeParameterInvalidInteger, "limit"},
-			{"unknown parameter", "delivery_success=true", 400, casapay.CodeParameterUnknown, "delivery_success"},
+			{"unknown parameter", "object_id=cus_123", 400, casapay.CodeParameterUnknown, "object_id"},
+			{"delivery_success not a boolean", "delivery_success=yes", 400, "parameter_invalid_boolean", "delivery_success"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				r := e.get(t, "/v1/events?"+tt.query)

@@ -3,6 +3,7 @@
 //	casapay serve    [--db DB] [--addr HOST:PORT] [--metrics | --metrics-addr HOST:PORT] [--pprof-addr HOST:PORT]
 //	casapay accounts create [--db DB] --name NAME [--json]
 //	casapay keys create|list|revoke [--db DB] --account ACCT ...
+//	casapay listen --api-key KEY --forward-to URL [--events TYPES] [--api-url URL]
 //
 // DB is sqlite:PATH (the default is sqlite:casapay.db) or a postgres:// URL.
 package main
@@ -34,6 +35,8 @@ const usage = `usage:
   casapay keys create --account ACCT --mode test|live [--json]
   casapay keys list --account ACCT [--json]
   casapay keys revoke --account ACCT --id KEY_ID
+  casapay listen --api-key KEY --forward-to URL [--events TYPES] [--api-url URL]
+                                                   forward a server's events to a local URL, signed
 
 DB is sqlite:PATH or a postgres:// URL (default sqlite:casapay.db, or $CASAPAY_DB).
 Run 'casapay COMMAND -h' for a command's flags.
@@ -52,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAccounts(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "listen":
+		return runListen(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
