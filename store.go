@@ -182,10 +182,10 @@ type WebhookDeliveryStore interface {
 	// caller that dies loses only its lease.
 	ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*WebhookDelivery, error)
 
-	// RecordWebhookAttempt records an attempt of a delivery d's caller claimed, and its outcome: delivered
-	// (a 2xx), to be retried at retry, or, with a zero retry, failed for good. It changes the delivery only
-	// while d's lease is still the delivery's; the attempt is recorded either way.
-	RecordWebhookAttempt(ctx context.Context, d *WebhookDelivery, a *WebhookAttempt, retry time.Time) error
+	// RecordWebhookAttempts records attempts of deliveries the caller claimed, and their outcomes, all in
+	// one transaction. Each changes its delivery only while the delivery's lease is still the one it was
+	// claimed under; the attempt is recorded either way.
+	RecordWebhookAttempts(ctx context.Context, outcomes []WebhookOutcome) error
 }
 
 // EventStore reads the events that writes record. Events are written only by the writes themselves.

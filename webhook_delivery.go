@@ -33,6 +33,14 @@ type WebhookAttempt struct {
 	Duration   time.Duration
 }
 
+// WebhookOutcome is what came of one attempt of a claimed delivery: delivered (a 2xx), to be retried
+// at Retry, or, with a zero Retry, failed for good.
+type WebhookOutcome struct {
+	Delivery *WebhookDelivery
+	Attempt  *WebhookAttempt
+	Retry    time.Time
+}
+
 // Delivered reports whether the attempt delivered the event: a 2xx answer.
 func (a *WebhookAttempt) Delivered() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
 

@@ -32,42 +32,56 @@ func (e executor) WebhookDeliveriesDue(ctx context.Context, now int64) (bool, er
 	return scalar[bool](ctx, e, `SELECT EXISTS (SELECT 1 FROM `+dueDeliveries+`)`, now)
 }
 
-// claimDeliveries leases due deliveries, oldest due first; load is as in the SQLite store. Processes
-// that claim at once do not take a delivery twice: when two UPDATEs reach one row, the second waits for
-// the first to commit and then evaluates the row's own conditions again on the version the first
-// wrote (READ COMMITTED's recheck), where the lease is taken, so it leaves the row alone.
-const claimDeliveries = `UPDATE webhook_deliveries SET lease_until = $2, lease_token = $3
-WHERE id IN (
-	SELECT id FROM (
-		SELECT d.id, d.next_attempt,
-			row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt, d.id)
-			+ (SELECT count(*) FROM webhook_deliveries f
-				WHERE f.endpoint_id = d.endpoint_id AND f.status = 'pending' AND f.lease_until > $1) AS load
-		FROM ` + dueDeliveries + `
-	) due WHERE load <= $4 ORDER BY next_attempt, id LIMIT $5)
+// claimDeliveries leases due deliveries, oldest due first, as the SQLite store's claimDeliveriesSQL
+// does. Processes that claim at once do not take a delivery twice: when two UPDATEs reach one row, the
+// second waits for the first to commit and then evaluates the row's own conditions again on the version
+// the first wrote (READ COMMITTED's recheck), where the lease is taken, so it leaves the row alone.
+const claimDeliveries = `WITH
+busy AS (
+	SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
+	WHERE lease_token IS NOT NULL AND lease_until > $1 AND status = 'pending' GROUP BY endpoint_id),
+candidates AS (
+	SELECT d.id, d.endpoint_id, d.next_attempt FROM ` + dueDeliveries + `
+		AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= $4)
+	ORDER BY d.next_attempt, d.id LIMIT $6),
+ranked AS (
+	SELECT c.id, c.next_attempt,
+		row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt, c.id) + coalesce(b.n, 0) AS load
+	FROM candidates c LEFT JOIN busy b ON b.endpoint_id = c.endpoint_id)
+UPDATE webhook_deliveries SET lease_until = $2, lease_token = $3
+WHERE id IN (SELECT id FROM ranked WHERE load <= $4 ORDER BY next_attempt, id LIMIT $5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)`
 
 // WebhookDeliveriesClaim leases due deliveries to token.
 func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil int64, token string, limit, perEndpoint int) error {
-	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit)
+	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)
 	return err
 }
 
-const leasedDeliveries = `SELECT d.id, d.account_id, d.livemode, d.event_id, d.endpoint_id, w.url, w.secret, d.attempts,
-	d.lease_token, d.created
-FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.lease_token = $1`
+var leasedDeliveries = `SELECT d.id, d.account_id, d.livemode, d.event_id, d.endpoint_id, w.url, w.secret, d.attempts,
+	d.lease_token, d.created, ` + storage.Qualify(eventColumns, "ev") + `
+FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN events ev ON ev.id = d.event_id
+WHERE d.lease_token = $1`
 
-// WebhookDeliveriesLeased returns the deliveries leased to token.
-func (e executor) WebhookDeliveriesLeased(ctx context.Context, token string) ([]*casapay.WebhookDelivery, error) {
-	return queryAll(ctx, e, func(row pgx.CollectableRow) (*casapay.WebhookDelivery, error) {
+// WebhookDeliveriesLeased returns the deliveries leased to token, with their events.
+func (e executor) WebhookDeliveriesLeased(ctx context.Context, token string) ([]storage.LeasedDelivery, error) {
+	return queryAll(ctx, e, func(row pgx.CollectableRow) (storage.LeasedDelivery, error) {
 		var d casapay.WebhookDelivery
 		var created int64
-		err := row.Scan(&d.ID, &d.Scope.AccountID, &d.Scope.Livemode, &d.EventID, &d.EndpointID, &d.URL, &d.Secret,
-			&d.Attempts, &d.Lease, &created)
+		ev, err := scanEvent(prefixed{row, []any{&d.ID, &d.Scope.AccountID, &d.Scope.Livemode, &d.EventID, &d.EndpointID,
+			&d.URL, &d.Secret, &d.Attempts, &d.Lease, &created}})
 		d.Created = time.Unix(created, 0)
-		return &d, err
+		return storage.LeasedDelivery{Delivery: &d, Event: ev}, err
 	}, leasedDeliveries, token)
 }
+
+// prefixed is a row whose first columns go to head, and the rest to whatever Scan is given.
+type prefixed struct {
+	pgx.CollectableRow
+	head []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.CollectableRow.Scan(append(p.head, dest...)...) }
 
 const finishDelivery = `UPDATE webhook_deliveries
 SET status = $3, next_attempt = $4, attempts = attempts + 1, lease_until = NULL, lease_token = NULL

@@ -36,41 +36,59 @@ func (e *executor) WebhookDeliveriesDue(ctx context.Context, now int64) (bool, e
 	return due, nil
 }
 
-// claimDeliveriesSQL leases due deliveries, oldest due first. load is how many of its endpoint's
-// deliveries would be leased with this one: the endpoint's leased ones, and those before it in this claim.
-const claimDeliveriesSQL = `UPDATE webhook_deliveries SET lease_until = ?2, lease_token = ?3
-WHERE id IN (
-	SELECT id FROM (
-		SELECT d.id, d.next_attempt,
-			row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt, d.id)
-			+ (SELECT count(*) FROM webhook_deliveries f
-				WHERE f.endpoint_id = d.endpoint_id AND f.status = 'pending' AND f.lease_until > ?1) AS load
-		FROM ` + dueDeliveries + `
-	) WHERE load <= ?4 ORDER BY next_attempt, id LIMIT ?5)
+// claimDeliveriesSQL leases due deliveries, oldest due first. busy counts each endpoint's leased
+// deliveries (few: they walk webhook_deliveries_lease); endpoints at their bound are passed over, so a
+// hung endpoint's backlog never crowds out the others'; candidates are the oldest due of the rest, at
+// most ?6; and load is how many of its endpoint's deliveries would be leased with each candidate.
+const claimDeliveriesSQL = `WITH
+busy AS (
+	SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
+	WHERE lease_token IS NOT NULL AND lease_until > ?1 AND status = 'pending' GROUP BY endpoint_id),
+candidates AS (
+	SELECT d.id, d.endpoint_id, d.next_attempt FROM ` + dueDeliveries + `
+		AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= ?4)
+	ORDER BY d.next_attempt, d.id LIMIT ?6),
+ranked AS (
+	SELECT c.id, c.next_attempt,
+		row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt, c.id) + coalesce(b.n, 0) AS load
+	FROM candidates c LEFT JOIN busy b ON b.endpoint_id = c.endpoint_id)
+UPDATE webhook_deliveries SET lease_until = ?2, lease_token = ?3
+WHERE id IN (SELECT id FROM ranked WHERE load <= ?4 ORDER BY next_attempt, id LIMIT ?5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)`
 
 // WebhookDeliveriesClaim leases due deliveries to token. The write transaction holds the database, so
 // no other claim runs meanwhile.
 func (e *executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil int64, token string, limit, perEndpoint int) error {
-	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit)
+	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)
 	return err
 }
 
-const leasedDeliveriesSQL = `SELECT d.id, d.account_id, d.livemode, d.event_id, d.endpoint_id, w.url, w.secret, d.attempts,
-	d.lease_token, d.created
-FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE d.lease_token = ?`
+var leasedDeliveriesSQL = `SELECT d.id, d.account_id, d.livemode, d.event_id, d.endpoint_id, w.url, w.secret, d.attempts,
+	d.lease_token, d.created, ` + leasedEventColumns + `
+FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN events ev ON ev.id = d.event_id
+WHERE d.lease_token = ?`
 
-// WebhookDeliveriesLeased returns the deliveries leased to token.
-func (e *executor) WebhookDeliveriesLeased(ctx context.Context, token string) ([]*casapay.WebhookDelivery, error) {
-	return queryAll(ctx, e, func(row scanner) (*casapay.WebhookDelivery, error) {
+var leasedEventColumns = storage.Qualify(eventColumns, "ev")
+
+// WebhookDeliveriesLeased returns the deliveries leased to token, with their events.
+func (e *executor) WebhookDeliveriesLeased(ctx context.Context, token string) ([]storage.LeasedDelivery, error) {
+	return queryAll(ctx, e, func(row scanner) (storage.LeasedDelivery, error) {
 		var d casapay.WebhookDelivery
 		var created int64
-		err := row.Scan(&d.ID, &d.Scope.AccountID, &d.Scope.Livemode, &d.EventID, &d.EndpointID, &d.URL, &d.Secret,
-			&d.Attempts, &d.Lease, &created)
+		ev, err := scanEvent(prefixed{row, []any{&d.ID, &d.Scope.AccountID, &d.Scope.Livemode, &d.EventID, &d.EndpointID,
+			&d.URL, &d.Secret, &d.Attempts, &d.Lease, &created}})
 		d.Created = time.Unix(created, 0)
-		return &d, interpret(err)
+		return storage.LeasedDelivery{Delivery: &d, Event: ev}, err
 	}, leasedDeliveriesSQL, token)
 }
+
+// prefixed is a row whose first columns go to head, and the rest to whatever Scan is given.
+type prefixed struct {
+	scanner
+	head []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.scanner.Scan(append(p.head, dest...)...) }
 
 const finishDeliverySQL = `UPDATE webhook_deliveries
 SET status = ?3, next_attempt = ?4, attempts = attempts + 1, lease_until = NULL, lease_token = NULL

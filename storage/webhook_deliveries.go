@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/casapay/casapay"
@@ -23,8 +24,8 @@ type WebhookDeliveryExecutor interface {
 	// perEndpoint. It must lease each delivery to one transaction only, when several run at once.
 	WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil int64, token string, limit, perEndpoint int) error
 	// WebhookDeliveriesLeased returns the deliveries leased to token, with their endpoints' URL and
-	// secret; Body is left empty.
-	WebhookDeliveriesLeased(ctx context.Context, token string) ([]*casapay.WebhookDelivery, error)
+	// secret, and their events; Body is left empty.
+	WebhookDeliveriesLeased(ctx context.Context, token string) ([]LeasedDelivery, error)
 	// WebhookDeliveryFinish records the end of an attempt of a delivery leased to token: it counts the
 	// attempt, drops the lease and sets status ("pending" again with nextAttempt, "delivered" or "failed").
 	// It reports false, changing nothing, when the delivery is no longer leased to token.
@@ -38,6 +39,26 @@ type WebhookDeliveryExecutor interface {
 	EventDelivered(ctx context.Context, scope casapay.Scope, eventID string) error
 	// WebhookDeliveryPrune deletes at most limit deliveries created before cutoff, with their attempts.
 	WebhookDeliveryPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error)
+}
+
+// ClaimCandidates bounds how many due deliveries one claim considers, oldest due first, of endpoints
+// not at their bound: a claim's cost does not grow with the outbox's backlog.
+const ClaimCandidates = 1000
+
+// LeasedDelivery is a claimed delivery and the event it delivers, read together.
+type LeasedDelivery struct {
+	Delivery *casapay.WebhookDelivery
+	Event    *casapay.Event
+}
+
+// Qualify returns a list of columns ("id, type") with each one qualified by a table's alias
+// ("ev.id, ev.type"), for a join that reads a table's usual columns.
+func Qualify(columns, alias string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // PendingDelivery is a delivery as an event's write inserts it.
@@ -86,18 +107,15 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 		if err := ex.WebhookDeliveriesClaim(ctx, now.UnixMilli(), now.Add(lease).UnixMilli(), token, limit, perEndpoint); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
-		var err error
-		if claimed, err = ex.WebhookDeliveriesLeased(ctx, token); err != nil {
+		leased, err := ex.WebhookDeliveriesLeased(ctx, token)
+		if err != nil {
 			return fmt.Errorf("read claimed: %w", err)
 		}
-		for _, d := range claimed {
-			e, err := ex.EventGet(ctx, d.Scope, d.EventID)
-			if err != nil {
-				return fmt.Errorf("read event %s of %s: %w", d.EventID, d.ID, err)
+		for _, l := range leased {
+			if l.Delivery.Body, err = json.Marshal(l.Event); err != nil {
+				return fmt.Errorf("encode event %s: %w", l.Event.ID, err)
 			}
-			if d.Body, err = json.Marshal(e); err != nil {
-				return fmt.Errorf("encode event %s: %w", e.ID, err)
-			}
+			claimed = append(claimed, l.Delivery)
 		}
 		return nil
 	})
@@ -107,29 +125,42 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 	return claimed, nil
 }
 
-// RecordWebhookAttempt records an attempt and what it did to its delivery, in one transaction.
-func (s *Store) RecordWebhookAttempt(ctx context.Context, d *casapay.WebhookDelivery, a *casapay.WebhookAttempt, retry time.Time) error {
+// RecordWebhookAttempts records attempts and what each did to its delivery, in one transaction: a
+// deliverer records what several attempts came to at once, so the outbox costs a transaction per batch,
+// not per event.
+func (s *Store) RecordWebhookAttempts(ctx context.Context, outcomes []casapay.WebhookOutcome) error {
 	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		if err := ex.WebhookAttemptInsert(ctx, d.ID, a); err != nil {
-			return fmt.Errorf("insert attempt: %w", err)
+		for _, o := range outcomes {
+			if err := recordOutcome(ctx, ex, o); err != nil {
+				return fmt.Errorf("record attempt of %s: %w", o.Delivery.ID, err)
+			}
 		}
-		status, next := "pending", retry.UnixMilli()
-		switch {
-		case a.Delivered():
-			status, next = "delivered", 0
-		case retry.IsZero():
-			status, next = "failed", 0
-		}
-		held, err := ex.WebhookDeliveryFinish(ctx, d.ID, d.Lease, status, next)
-		if err != nil || !held || status != "delivered" {
-			return err
-		}
-		return ex.EventDelivered(ctx, d.Scope, d.EventID)
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record attempt of %s: %w", d.ID, err)
+		return fmt.Errorf("record webhook attempts: %w", err)
 	}
 	return nil
+}
+
+// recordOutcome records one attempt, and changes its delivery if the delivery is still leased to it.
+func recordOutcome(ctx context.Context, ex Executor, o casapay.WebhookOutcome) error {
+	d, a := o.Delivery, o.Attempt
+	if err := ex.WebhookAttemptInsert(ctx, d.ID, a); err != nil {
+		return fmt.Errorf("insert attempt: %w", err)
+	}
+	status, next := "pending", o.Retry.UnixMilli()
+	switch {
+	case a.Delivered():
+		status, next = "delivered", 0
+	case o.Retry.IsZero():
+		status, next = "failed", 0
+	}
+	held, err := ex.WebhookDeliveryFinish(ctx, d.ID, d.Lease, status, next)
+	if err != nil || !held || status != "delivered" {
+		return err
+	}
+	return ex.EventDelivered(ctx, d.Scope, d.EventID)
 }
 
 // PruneWebhookDeliveries deletes deliveries created before cutoff, and their attempts, in chunks.

@@ -76,8 +76,8 @@ func testClaimOnce(t *testing.T, open Opener) {
 	}
 	// A success takes the delivery off its event's count.
 	d := all[0]
-	if err := s.RecordWebhookAttempt(ctx, d, &casapay.WebhookAttempt{At: now, StatusCode: 200}, time.Time{}); err != nil {
-		t.Fatalf("RecordWebhookAttempt: %v", err)
+	if err := s.RecordWebhookAttempts(ctx, []casapay.WebhookOutcome{{Delivery: d, Attempt: &casapay.WebhookAttempt{At: now, StatusCode: 200}}}); err != nil {
+		t.Fatalf("RecordWebhookAttempts: %v", err)
 	}
 	e, err := s.FindEvent(ctx, d.Scope, d.EventID)
 	if err != nil || e.PendingWebhooks != 2 {
@@ -90,8 +90,8 @@ func testClaimOnce(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatalf("FindEvent: %v", err)
 	}
-	if err := s.RecordWebhookAttempt(ctx, &stale, &casapay.WebhookAttempt{At: now, StatusCode: 200}, time.Time{}); err != nil {
-		t.Fatalf("RecordWebhookAttempt(stale): %v", err)
+	if err := s.RecordWebhookAttempts(ctx, []casapay.WebhookOutcome{{Delivery: &stale, Attempt: &casapay.WebhookAttempt{At: now, StatusCode: 200}}}); err != nil {
+		t.Fatalf("RecordWebhookAttempts(stale): %v", err)
 	}
 	if after, _ := s.FindEvent(ctx, stale.Scope, stale.EventID); after.PendingWebhooks != before.PendingWebhooks {
 		t.Errorf("a stale lease's success changed pending_webhooks from %d to %d", before.PendingWebhooks, after.PendingWebhooks)

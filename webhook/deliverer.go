@@ -24,8 +24,9 @@ import (
 // Defaults of a Deliverer.
 const (
 	DefaultTimeout     = 10 * time.Second // for one attempt, connection included
-	DefaultConcurrency = 32               // attempts in flight in one process
-	DefaultPerEndpoint = 4                // attempts in flight to one endpoint, across processes
+	DefaultConcurrency = 64               // attempts in flight in one process
+	DefaultPerEndpoint = 8                // attempts in flight to one endpoint from one process
+	DefaultPrefetch    = 64               // deliveries to one endpoint leased at once, across processes
 	DefaultPoll        = 100 * time.Millisecond
 )
 
@@ -41,12 +42,19 @@ type Deliverer struct {
 	// are otherwise refused, when the endpoint is saved and again when each connection is made.
 	AllowPrivate bool
 	// RetryScale multiplies the retry schedule's delays (casapay.NextRetry); 0 means 1.
-	RetryScale  float64
-	Timeout     time.Duration
-	Concurrency int
-	PerEndpoint int
-	Poll        time.Duration
-	// Lease is how long a claimed delivery is held; it must outlast an attempt. 0 means six timeouts.
+	RetryScale float64
+	// Timeout bounds one attempt, connecting included.
+	Timeout time.Duration
+	// Concurrency bounds the attempts in flight in this process; PerEndpoint those to one endpoint.
+	Concurrency, PerEndpoint int
+	// Prefetch bounds the deliveries to one endpoint leased at once by every process together: claimed
+	// ahead, they keep an endpoint's PerEndpoint attempts busy between claims, and a hung endpoint
+	// holds no more than these.
+	Prefetch int
+	// Poll is how often an idle deliverer looks for due deliveries.
+	Poll time.Duration
+	// Lease is how long a claimed delivery is held. 0 means long enough for every prefetched delivery
+	// to one endpoint to be tried in turn, each for up to Timeout, with two Timeouts to spare.
 	Lease time.Duration
 	Now   func() time.Time
 }
@@ -67,48 +75,135 @@ func (d *Deliverer) defaults() {
 	if d.PerEndpoint == 0 {
 		d.PerEndpoint = DefaultPerEndpoint
 	}
+	if d.Prefetch == 0 {
+		d.Prefetch = DefaultPrefetch
+	}
 	if d.Poll == 0 {
 		d.Poll = DefaultPoll
 	}
 	if d.Lease == 0 {
-		d.Lease = 6 * d.Timeout
+		d.Lease = time.Duration(d.Prefetch/d.PerEndpoint+2) * d.Timeout
 	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 }
 
+// maxRecordBatch bounds how many outcomes one transaction records.
+const maxRecordBatch = 256
+
+// endpointGates bounds the attempts in flight to each endpoint: a semaphore per endpoint that has
+// deliveries in this process, dropped when it has none.
+type endpointGates struct {
+	mu    sync.Mutex
+	size  int
+	gates map[string]*gate
+}
+
+type gate struct {
+	sem   chan struct{}
+	users int // deliveries holding or waiting for sem
+}
+
+// enter waits for a place among the endpoint's attempts, or for ctx to end (false).
+func (g *endpointGates) enter(ctx context.Context, endpoint string) bool {
+	g.mu.Lock()
+	gt, ok := g.gates[endpoint]
+	if !ok {
+		gt = &gate{sem: make(chan struct{}, g.size)}
+		g.gates[endpoint] = gt
+	}
+	gt.users++
+	g.mu.Unlock()
+	select {
+	case gt.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		g.leave(endpoint, false)
+		return false
+	}
+}
+
+// leave gives up the place enter took (entered) or the wait for one.
+func (g *endpointGates) leave(endpoint string, entered bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gt := g.gates[endpoint]
+	if entered {
+		<-gt.sem
+	}
+	if gt.users--; gt.users == 0 {
+		delete(g.gates, endpoint)
+	}
+}
+
 // Run delivers until ctx ends, and then waits for the attempts in flight. An attempt cut short by ctx
 // is not recorded: its lease runs out and the delivery is made again, by this process after a restart
 // or by another.
+//
+// Each claim takes up to as many deliveries as there are free places among the Concurrency attempts,
+// no more for one endpoint than Prefetch leased at once by all processes. A claimed delivery waits for
+// a place among its endpoint's PerEndpoint attempts, and only then takes one of the Concurrency: a hung
+// endpoint's deliveries wait for their own endpoint, holding nothing the others need. Outcomes go to
+// one recorder, which records all that arrived while it recorded the last batch in one transaction:
+// under load the outbox costs a transaction per batch, not per event.
 func (d *Deliverer) Run(ctx context.Context) {
 	d.defaults()
 	clients := map[bool]*http.Client{false: newClient(d.Timeout, nil), true: newClient(d.Timeout, d.checkLive)}
 	slots := make(chan struct{}, d.Concurrency)
+	gates := &endpointGates{size: d.PerEndpoint, gates: map[string]*gate{}}
 	freed := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case freed <- struct{}{}:
+		default:
+		}
+	}
+	outcomes := make(chan casapay.WebhookOutcome, d.Concurrency)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		d.record(ctx, outcomes, poke)
+	}()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		close(outcomes)
+		<-recorded
+	}()
 	for {
 		free := d.Concurrency - len(slots)
 		var claimed []*casapay.WebhookDelivery
 		if free > 0 {
 			var err error
-			claimed, err = d.Store.ClaimWebhookDeliveries(ctx, d.Now(), d.Lease, free, d.PerEndpoint)
+			claimed, err = d.Store.ClaimWebhookDeliveries(ctx, d.Now(), d.Lease, free, d.Prefetch)
 			if err != nil && ctx.Err() == nil {
 				d.Logger.ErrorContext(ctx, "claim webhook deliveries", "err", err)
 			}
 		}
+		expires := d.Now().Add(d.Lease)
 		for _, dl := range claimed {
-			slots <- struct{}{}
 			wg.Go(func() {
-				defer func() {
-					<-slots
-					select {
-					case freed <- struct{}{}:
-					default:
-					}
-				}()
-				d.deliver(ctx, clients[dl.Scope.Livemode], dl)
+				if !gates.enter(ctx, dl.EndpointID) {
+					return
+				}
+				defer gates.leave(dl.EndpointID, true)
+				// Too late to finish within the lease: leave the delivery to whoever claims it next.
+				if d.Now().Add(d.Timeout).After(expires) {
+					return
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				// The slot is held until the outcome is queued, so attempts and unrecorded outcomes
+				// together stay within Concurrency and the channel's buffer.
+				if o, ok := d.attempt(ctx, clients[dl.Scope.Livemode], dl); ok {
+					outcomes <- o
+				}
+				<-slots
+				poke()
 			})
 		}
 		if len(claimed) == free && free > 0 {
@@ -123,22 +218,18 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// deliver makes one attempt of dl and records it.
-func (d *Deliverer) deliver(ctx context.Context, client *http.Client, dl *casapay.WebhookDelivery) {
+// attempt makes one attempt of dl and returns its outcome; false when ctx ended meanwhile, and the
+// attempt is not to be recorded.
+func (d *Deliverer) attempt(ctx context.Context, client *http.Client, dl *casapay.WebhookDelivery) (casapay.WebhookOutcome, bool) {
 	a := Attempt(ctx, client, dl, d.Now)
 	if ctx.Err() != nil {
-		return // shutting down: the lease runs out, and the delivery is made again
+		return casapay.WebhookOutcome{}, false // shutting down: the lease runs out, and the delivery is made again
 	}
-	var retry time.Time
+	o := casapay.WebhookOutcome{Delivery: dl, Attempt: a}
 	if !a.Delivered() {
 		if after, ok := casapay.NextRetry(dl.Scope.Livemode, dl.Attempts+1, d.RetryScale); ok {
-			retry = d.Now().Add(after)
+			o.Retry = d.Now().Add(after)
 		}
-	}
-	// The outcome is recorded even if the process is asked to stop meanwhile: the attempt was made.
-	if err := d.Store.RecordWebhookAttempt(context.WithoutCancel(ctx), dl, a, retry); err != nil {
-		d.Logger.ErrorContext(ctx, "record webhook attempt", "delivery", dl.ID, "err", err)
-		return
 	}
 	level := slog.LevelInfo
 	if !a.Delivered() {
@@ -146,6 +237,32 @@ func (d *Deliverer) deliver(ctx context.Context, client *http.Client, dl *casapa
 	}
 	d.Logger.Log(ctx, level, "webhook attempt", "delivery", dl.ID, "event", dl.EventID, "endpoint", dl.EndpointID,
 		"status", a.StatusCode, "error", a.Error, "duration", a.Duration, "attempt", dl.Attempts+1)
+	return o, true
+}
+
+// record records outcomes in batches until the channel is closed, and pokes after each batch: the
+// leases it ended may let more deliveries to the same endpoints be claimed. Outcomes are recorded even
+// once ctx has ended: their attempts were made.
+func (d *Deliverer) record(ctx context.Context, outcomes <-chan casapay.WebhookOutcome, poke func()) {
+	for o := range outcomes {
+		batch := []casapay.WebhookOutcome{o}
+	more:
+		for len(batch) < maxRecordBatch {
+			select {
+			case o, ok := <-outcomes:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		if err := d.Store.RecordWebhookAttempts(context.WithoutCancel(ctx), batch); err != nil {
+			d.Logger.ErrorContext(ctx, "record webhook attempts", "count", len(batch), "err", err)
+		}
+		poke()
+	}
 }
 
 // Attempt posts dl's event to its endpoint with client and returns what came of it.

@@ -55,7 +55,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 
 	// The commit baseline runs before the server starts, so nothing else touches the disk meanwhile.
 	var commit *result
-	if cfg.soak == 0 && (hasOp(cfg, "create") || hasOp(cfg, "update") || hasOp(cfg, "attach")) {
+	if cfg.soak == 0 && (hasOp(cfg, "create") || hasOp(cfg, "update") || hasOp(cfg, "attach") || hasOp(cfg, "webhook")) {
 		var s sample
 		if name == "sqlite" {
 			s, err = sqliteCommitRate(ctx, cfg, pr)
@@ -135,6 +135,15 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 	}
 
 	for _, op := range cfg.ops {
+		if op == "webhook" {
+			r, rep, err := runWebhook(ctx, cfg, srv, fx, client, pr)
+			if err != nil {
+				return sr, err
+			}
+			r.ratioTo("commit", commit)
+			sr.Results, sr.Webhook = append(sr.Results, *r), rep
+			continue
+		}
 		r, err := runOp(op, op, []string{srv.URL})
 		if err != nil {
 			return sr, err

@@ -35,7 +35,7 @@ func main() {
 }
 
 // allOps are the operations the benchmark knows, in the order it runs them.
-var allOps = []string{"retrieve", "create", "update", "attach", "list", "list-deep"}
+var allOps = []string{"retrieve", "create", "update", "attach", "list", "list-deep", "webhook"}
 
 // config is the benchmark's flags.
 type config struct {

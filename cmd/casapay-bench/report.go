@@ -41,7 +41,8 @@ type storeReport struct {
 	// TwoServerCreateRatio is create's req/s with two serve processes on one database over one's.
 	TwoServerCreateRatio float64 `json:"two_server_create_ratio,omitempty"`
 
-	Soak *soakReport `json:"soak,omitempty"`
+	Soak    *soakReport    `json:"soak,omitempty"`
+	Webhook *webhookReport `json:"webhook,omitempty"`
 }
 
 // soakReport is the server's memory over a soak.
@@ -185,6 +186,14 @@ func writeTable(w io.Writer, r *report) error {
 		}
 		if s.TwoServerCreateRatio > 0 {
 			fmt.Fprintf(w, "create req/s, two servers ÷ one: %.2f×\n", s.TwoServerCreateRatio)
+		}
+		if h := s.Webhook; h != nil {
+			fmt.Fprintf(w, "webhook: %d of %d events delivered, %.0f/s during the creates; create's 200 to delivery p50 %s, p99 %s; %.1fs to drain",
+				h.Delivered, h.Created, h.PerSecond, fmtMS(h.DelayP50), fmtMS(h.DelayP99), h.DrainSeconds)
+			if h.Backlog > 0 {
+				fmt.Fprintf(w, "; %d UNDELIVERED after a minute", h.Backlog)
+			}
+			fmt.Fprintln(w)
 		}
 		if k := s.Soak; k != nil {
 			verdict := "ok"
