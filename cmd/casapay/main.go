@@ -31,6 +31,8 @@ const usage = `usage:
   casapay serve [--db DB] [--addr HOST:PORT]       run the API server
         [--metrics | --metrics-addr HOST:PORT]     Prometheus /metrics on the API address or its own
         [--pprof-addr HOST:PORT]                   the Go profiler at /debug/pprof/ on its own address
+        [--webhook-allow-private] [--webhook-timeout D] [--webhook-retry-scale X]
+                                                   how webhooks are delivered
   casapay accounts create --name NAME [--json]     create an account and its first keys
   casapay keys create --account ACCT --mode test|live [--json]
   casapay keys list --account ACCT [--json]
