@@ -44,6 +44,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"AttachRace", testAttachRace},
 		{"PaymentMethodWritesInterleave", testPaymentMethodWritesInterleave},
 		{"ClaimOnce", testClaimOnce},
+		{"PruneWebhookDeliveries", testPruneWebhookDeliveries},
 		{"Events", testEvents},
 		{"ListEvents", testListEvents},
 		{"EventsFollowApplication", testEventsFollowApplication},

@@ -107,3 +107,35 @@ func testClaimOnce(t *testing.T, open Opener) {
 		}
 	}
 }
+
+// testPruneWebhookDeliveries: deliveries older than the cutoff go, with their attempts; newer ones stay.
+func testPruneWebhookDeliveries(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	scope := newAccount(t, s)
+	url := "https://hooks.example.com/casapay"
+	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
+	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
+		t.Fatalf("CreateWebhookEndpoint: %v", err)
+	}
+	for i := range 3 {
+		createCustomer(t, s, scope, janeParams(), int64(i)) // created at at(0), at(1), at(2)
+	}
+	claimed, err := s.ClaimWebhookDeliveries(ctx, time.Now(), time.Minute, 10, 10)
+	if err != nil || len(claimed) != 3 {
+		t.Fatalf("ClaimWebhookDeliveries = %d, %v; want 3", len(claimed), err)
+	}
+	var outcomes []casapay.WebhookOutcome
+	for _, d := range claimed {
+		outcomes = append(outcomes, casapay.WebhookOutcome{Delivery: d, Attempt: &casapay.WebhookAttempt{At: time.Now(), StatusCode: 500}})
+	}
+	if err := s.RecordWebhookAttempts(ctx, outcomes); err != nil {
+		t.Fatalf("RecordWebhookAttempts: %v", err)
+	}
+	if n, err := s.PruneWebhookDeliveries(ctx, at(2)); err != nil || n != 2 {
+		t.Errorf("PruneWebhookDeliveries(before the third) = %d, %v; want 2", n, err)
+	}
+	if n, err := s.PruneWebhookDeliveries(ctx, at(1000)); err != nil || n != 1 {
+		t.Errorf("PruneWebhookDeliveries(after all) = %d, %v; want 1", n, err)
+	}
+}
