@@ -116,15 +116,19 @@ type AddressParams struct {
 // removes its key; ClearMetadata (metadata="" or JSON null) removes every key first.
 // Its JSON form is canonical (fixed field order, sorted keys), so it serves as an idempotency fingerprint.
 type CustomerParams struct {
-	Name                 *string           `json:"name,omitempty"`
-	Email                *string           `json:"email,omitempty"`
-	Phone                *string           `json:"phone,omitempty"`
-	Address              *AddressParams    `json:"address,omitempty"`
-	PaymentMethodID      *string           `json:"payment_method,omitempty"`         // create only
-	DefaultPaymentMethod *string           `json:"default_payment_method,omitempty"` // update only
-	Metadata             map[string]string `json:"metadata,omitempty"`
-	ClearMetadata        bool              `json:"clear_metadata,omitempty"`
-	Expand               []string          `json:"expand,omitempty"`
+	Name                 *string        `json:"name,omitempty"`
+	Email                *string        `json:"email,omitempty"`
+	Phone                *string        `json:"phone,omitempty"`
+	Address              *AddressParams `json:"address,omitempty"`
+	PaymentMethodID      *string        `json:"payment_method,omitempty"`         // create only
+	DefaultPaymentMethod *string        `json:"default_payment_method,omitempty"` // update only
+	// Balance sets the balance, through a balance transaction of the difference; Currency is its
+	// currency, needed while the customer has none, and may be given only with Balance.
+	Balance       *int64            `json:"balance,omitempty"`
+	Currency      *string           `json:"currency,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	ClearMetadata bool              `json:"clear_metadata,omitempty"`
+	Expand        []string          `json:"expand,omitempty"`
 }
 
 // Limits on customer fields, in characters.
@@ -168,6 +172,19 @@ func (p *CustomerParams) Validate() error {
 		if a.Country != nil && *a.Country != "" && !ValidCountry(*a.Country) {
 			return InvalidParam(CodeParameterInvalidString, "address[country]",
 				"Invalid country: %s. It must be an ISO 3166-1 alpha-2 code such as GB or US.", *a.Country)
+		}
+	}
+	if p.Balance != nil && (*p.Balance > MaxBalance || *p.Balance < -MaxBalance) {
+		return InvalidParam(CodeParameterInvalidInteger, "balance",
+			"Invalid balance: it must be between -%d and %d.", int64(MaxBalance), int64(MaxBalance))
+	}
+	if p.Currency != nil {
+		if p.Balance == nil {
+			return InvalidParam(CodeParameterInvalidString, "currency",
+				"Invalid currency: it can be given only with balance, whose currency it is.")
+		}
+		if err := CheckCurrency("currency", *p.Currency); err != nil {
+			return err
 		}
 	}
 	if len(p.Metadata) > MaxMetadataKeys {
@@ -224,6 +241,14 @@ func NewCustomer(scope Scope, p *CustomerParams, now time.Time) (*Customer, erro
 	}
 	if err := c.Apply(p); err != nil {
 		return nil, err
+	}
+	// The opening balance: the store records it as the customer's initial balance transaction.
+	if p.Balance != nil && *p.Balance != 0 {
+		if p.Currency == nil {
+			return nil, InvalidParam(CodeParameterMissing, "currency",
+				"Missing required param: currency, the currency of balance.")
+		}
+		c.Balance, c.Currency = *p.Balance, p.Currency
 	}
 	return c, nil
 }

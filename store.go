@@ -13,6 +13,7 @@ type Store interface {
 	AccountStore
 	CustomerStore
 	PaymentMethodStore
+	BalanceTransactionStore
 	WebhookEndpointStore
 	WebhookDeliveryStore
 	EventStore
@@ -138,6 +139,29 @@ type PaymentMethodStore interface {
 	// pages customers. With f.Customer it lists that customer's, and answers resource_missing (param
 	// "customer") for a customer that is missing or deleted.
 	ListPaymentMethods(ctx context.Context, scope Scope, f PaymentMethodFilter) (page []*PaymentMethod, hasMore bool, err error)
+}
+
+// BalanceTransactionStore keeps customers' balance ledgers. A customer's balance changes only through
+// its ledger: each transaction is applied with the customer held, so at every moment the balance is the
+// sum of the transactions, and each one's ending_balance the running sum in the order they were applied,
+// which is the order of (created, id). Scopes and idempotency are as for CustomerStore.
+type BalanceTransactionStore interface {
+	// CreateBalanceTransaction adds an adjustment to a customer's ledger (p passed Validate(true)) and
+	// changes its balance, and its currency the first time, recording customer.updated. It returns
+	// resource_missing (param "id") for a missing or deleted customer, and a 400 for a currency other
+	// than the customer's or a balance beyond ±MaxBalance, writing nothing.
+	CreateBalanceTransaction(ctx context.Context, scope Scope, customerID string, p *BalanceTransactionParams, req Request) (*Response, error)
+
+	// FindBalanceTransaction returns a transaction of a customer, deleted or not, or resource_missing.
+	// expand may name "customer".
+	FindBalanceTransaction(ctx context.Context, scope Scope, customerID, id string, expand ...string) (*BalanceTransaction, error)
+
+	// UpdateBalanceTransaction changes a transaction's description and metadata; it records no event.
+	UpdateBalanceTransaction(ctx context.Context, scope Scope, customerID, id string, p *BalanceTransactionParams, req Request) (*Response, error)
+
+	// ListBalanceTransactions returns a page of a customer's transactions, deleted customers' too, newest
+	// first, as ListCustomers pages customers.
+	ListBalanceTransactions(ctx context.Context, scope Scope, f BalanceTransactionFilter) (page []*BalanceTransaction, hasMore bool, err error)
 }
 
 // WebhookEndpointStore keeps webhook endpoints. Scopes and idempotency are as for CustomerStore; changes

@@ -45,6 +45,10 @@ func decodeCustomerParams(r *http.Request, create bool) (*casapay.CustomerParams
 			p.Address, err = bindAddress(n, key)
 		case "metadata":
 			p.Metadata, p.ClearMetadata, err = bindMetadata(n, key)
+		case "balance":
+			p.Balance, err = bindInt64(n, key)
+		case "currency":
+			p.Currency, err = bindString(n, key)
 		case "expand":
 			p.Expand, err = bindExpand(n, key, "default_payment_method")
 		case paymentMethodKey:

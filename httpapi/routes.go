@@ -25,6 +25,11 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	mux.Handle("POST /v1/customers/{id}", auth(handleCustomerUpdate(logger, store, now)))
 	mux.Handle("DELETE /v1/customers/{id}", auth(handleCustomerDelete(logger, store, now)))
 
+	mux.Handle("POST /v1/customers/{id}/balance_transactions", auth(handleBalanceTransactionCreate(logger, store, now)))
+	mux.Handle("GET /v1/customers/{id}/balance_transactions", auth(handleBalanceTransactionList(logger, store)))
+	mux.Handle("GET /v1/customers/{id}/balance_transactions/{txn}", auth(handleBalanceTransactionRetrieve(logger, store)))
+	mux.Handle("POST /v1/customers/{id}/balance_transactions/{txn}", auth(handleBalanceTransactionUpdate(logger, store, now)))
+
 	mux.Handle("GET /v1/customers/{id}/payment_methods", auth(handlePaymentMethodList(logger, store, true)))
 	mux.Handle("GET /v1/customers/{id}/payment_methods/{pm}", auth(handleCustomerPaymentMethodRetrieve(logger, store)))
 
@@ -52,6 +57,8 @@ func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now
 	}
 	mux.Handle("/v1/customers", handleMethodNotAllowed(logger, "GET, POST"))
 	mux.Handle("/v1/customers/{id}", handleMethodNotAllowed(logger, "GET, POST, DELETE"))
+	mux.Handle("/v1/customers/{id}/balance_transactions", handleMethodNotAllowed(logger, "GET, POST"))
+	mux.Handle("/v1/customers/{id}/balance_transactions/{txn}", handleMethodNotAllowed(logger, "GET, POST"))
 	mux.Handle("/v1/customers/{id}/payment_methods", handleMethodNotAllowed(logger, "GET"))
 	mux.Handle("/v1/customers/{id}/payment_methods/{pm}", handleMethodNotAllowed(logger, "GET"))
 	mux.Handle("/v1/payment_methods", handleMethodNotAllowed(logger, "GET, POST"))

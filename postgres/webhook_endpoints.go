@@ -22,14 +22,6 @@ func scanWebhookEndpoint(row pgx.CollectableRow) (*casapay.WebhookEndpoint, erro
 	return &w, nil
 }
 
-// metadataOf returns w's metadata for its NOT NULL column.
-func metadataOf(w *casapay.WebhookEndpoint) map[string]string {
-	if w.Metadata == nil {
-		return map[string]string{}
-	}
-	return w.Metadata
-}
-
 const insertWebhookEndpoint = `
 INSERT INTO webhook_endpoints (account_id, livemode, id, url, enabled_events, status, description, metadata, secret,
 	api_version, created)
@@ -38,7 +30,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 // WebhookEndpointInsert inserts w in scope.
 func (e executor) WebhookEndpointInsert(ctx context.Context, scope casapay.Scope, w *casapay.WebhookEndpoint) error {
 	_, err := e.exec(ctx, insertWebhookEndpoint, scope.AccountID, scope.Livemode, w.ID, w.URL, w.EnabledEvents, w.Status,
-		w.Description, metadataOf(w), w.Secret, w.APIVersion, w.Created)
+		w.Description, metadataOrEmpty(w.Metadata), w.Secret, w.APIVersion, w.Created)
 	return err
 }
 
@@ -62,7 +54,7 @@ WHERE account_id = $1 AND livemode = $2 AND id = $3`
 // WebhookEndpointUpdate writes w's changeable fields.
 func (e executor) WebhookEndpointUpdate(ctx context.Context, scope casapay.Scope, w *casapay.WebhookEndpoint) error {
 	_, err := e.exec(ctx, updateWebhookEndpoint, scope.AccountID, scope.Livemode, w.ID, w.URL, w.EnabledEvents, w.Status,
-		w.Description, metadataOf(w))
+		w.Description, metadataOrEmpty(w.Metadata))
 	return err
 }
 

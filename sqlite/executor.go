@@ -145,6 +145,7 @@ func statements() []string {
 		insertEventSQL, findEventSQL, eventPositionSQL, pruneEventsSQL, fingerprintKeySQL,
 		insertPaymentMethodSQL, findPaymentMethodSQL, updatePaymentMethodSQL, attachedPaymentMethodsSQL,
 		detachPaymentMethodsSQL, countPaymentMethodsSQL, paymentMethodPositionSQL,
+		insertBalanceTransactionSQL, findBalanceTransactionSQL, updateBalanceTransactionSQL, balanceTransactionPositionSQL,
 		insertWebhookEndpointSQL, findWebhookEndpointSQL, updateWebhookEndpointSQL, deleteWebhookEndpointSQL,
 		countWebhookEndpointsSQL, enabledWebhookEndpointsSQL, webhookEndpointPositionSQL,
 		insertWebhookDeliverySQL, deliveriesDueSQL, claimDeliveriesSQL, leasedDeliveriesSQL, finishDeliverySQL,
@@ -164,7 +165,8 @@ func statements() []string {
 			for _, filter := range paymentMethodFilters {
 				list = append(list, pageSQL(paymentMethodsPage, paymentMethodColumns, filter, shape))
 			}
-			list = append(list, pageSQL(webhookEndpointsPage, webhookEndpointColumns, ``, shape))
+			list = append(list, pageSQL(webhookEndpointsPage, webhookEndpointColumns, ``, shape),
+				pageSQL(balanceTransactionsPage, balanceTransactionColumns, ``, shape))
 		}
 	}
 	return list

@@ -106,15 +106,11 @@ func encodeWebhookEndpoint(w *casapay.WebhookEndpoint) (events, metadata string,
 	if err != nil {
 		return "", "", fmt.Errorf("encode enabled events of %s: %w", w.ID, err)
 	}
-	m := w.Metadata
-	if m == nil {
-		m = map[string]string{}
-	}
-	mb, err := json.Marshal(m)
+	metadata, err = encodeMetadata(w.Metadata)
 	if err != nil {
-		return "", "", fmt.Errorf("encode metadata of %s: %w", w.ID, err)
+		return "", "", fmt.Errorf("webhook endpoint %s: %w", w.ID, err)
 	}
-	return string(eb), string(mb), nil
+	return string(eb), metadata, nil
 }
 
 // scanWebhookEndpoint reads webhookEndpointColumns.

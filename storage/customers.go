@@ -46,6 +46,11 @@ func (s *Store) CreateCustomer(ctx context.Context, scope casapay.Scope, c *casa
 		if err := ex.CustomerInsert(ctx, scope, c); err != nil {
 			return nil, fmt.Errorf("insert customer %s: %w", c.ID, err)
 		}
+		if b := casapay.InitialBalanceTransaction(scope, c); b != nil {
+			if err := ex.BalanceTransactionInsert(ctx, scope, b); err != nil {
+				return nil, fmt.Errorf("insert balance transaction %s: %w", b.ID, err)
+			}
+		}
 		var attached []pendingEvent
 		if paymentMethod != nil {
 			pm, events, err := s.attach(ctx, ex, scope, *paymentMethod, "payment_method", c, req.Time)
@@ -125,6 +130,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 		if err != nil {
 			return nil, fmt.Errorf("encode customer %s: %w", id, err)
 		}
+		if err := s.setBalance(ctx, ex, scope, c, p); err != nil {
+			return nil, err
+		}
 		if err := c.Apply(p); err != nil {
 			return nil, err
 		}
@@ -153,6 +161,34 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 		updated = nil
 	}
 	return updated, resp, nil
+}
+
+// setBalance applies an update's balance to c, which the caller holds, through an adjustment of the
+// difference in c's ledger, in the update's transaction. An unchanged balance records nothing.
+func (s *Store) setBalance(ctx context.Context, ex Executor, scope casapay.Scope, c *casapay.Customer, p *casapay.CustomerParams) error {
+	if p.Balance == nil || *p.Balance == c.Balance {
+		return nil
+	}
+	cur := c.Currency
+	if p.Currency != nil {
+		cur = p.Currency
+	}
+	if cur == nil {
+		return casapay.InvalidParam(casapay.CodeParameterMissing, "currency",
+			"Missing required param: currency, the currency of balance, which the customer does not have yet.")
+	}
+	amount := *p.Balance - c.Balance
+	if amount > casapay.MaxBalance || amount < -casapay.MaxBalance {
+		return casapay.ErrBalanceBounds("balance")
+	}
+	b, err := casapay.NewBalanceTransaction(scope, c, casapay.BalanceAdjustment, amount, *cur, s.now())
+	if err != nil {
+		return err
+	}
+	if err := ex.BalanceTransactionInsert(ctx, scope, b); err != nil {
+		return fmt.Errorf("insert balance transaction %s: %w", b.ID, err)
+	}
+	return nil
 }
 
 // defaultPaymentMethod checks id, an update's default_payment_method for c, and returns the ID the
@@ -293,6 +329,9 @@ func (s *Store) ImportCustomers(ctx context.Context, scope casapay.Scope, cs []*
 	for _, c := range cs {
 		if c.Livemode != scope.Livemode {
 			return fmt.Errorf("import customers: %s has livemode %t outside the scope's mode", c.ID, c.Livemode)
+		}
+		if c.Balance != 0 || c.Currency != nil {
+			return fmt.Errorf("import customers: %s has a balance: an imported customer starts at 0, and its balance is its ledger's", c.ID)
 		}
 	}
 	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {

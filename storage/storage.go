@@ -50,6 +50,7 @@ type Executor interface {
 	AccountExecutor
 	CustomerExecutor
 	PaymentMethodExecutor
+	BalanceTransactionExecutor
 	WebhookEndpointExecutor
 	WebhookDeliveryExecutor
 	EventExecutor
