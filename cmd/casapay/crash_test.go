@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,7 +259,11 @@ type createRequest struct {
 	Name string
 }
 
-func (r createRequest) form() url.Values { return url.Values{"name": {r.Name}} }
+// form is the create's body: the name, and an opening balance, which the create records as the
+// customer's first balance transaction in the same transaction.
+func (r createRequest) form() url.Values {
+	return url.Values{"name": {r.Name}, "balance": {strconv.Itoa(100 * (1 + len(r.Key)%7))}, "currency": {"gbp"}}
+}
 
 // created is a create answered 200.
 type created struct {
@@ -445,6 +450,8 @@ func listCreatedEvents(t *testing.T, client *http.Client, baseURL, key string, a
 //   - the list, walked with starting_after, holds exactly the customers of all those answers, each once:
 //     none is lost, and none committed without its idempotency record (its retry would have made a second);
 //   - each of those customers has exactly one customer.created event, and no such event names any other.
+//   - each customer acknowledged in the cycle (up to 50 checked) has its opening balance as its one
+//     balance transaction, and its balance is the sum of its ledger.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	const (
 		cycles  = 3
@@ -491,6 +498,12 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 							c.Key, c.ID, a.Status, a.Body)
 					}
 				})
+				// Each customer's balance is still the sum of its ledger: the create wrote both, or neither.
+				for _, c := range load.acked[:min(len(load.acked), 50)] {
+					if n := checkLedger(t, client, p, key, c.ID); n != 1 {
+						t.Errorf("%s: %d balance transactions, want its opening one", c.ID, n)
+					}
+				}
 				forEach(load.acked, workers, func(c created) {
 					a, err := do(t.Context(), client, "POST", p.URL+"/v1/customers", key, c.Key, c.form())
 					if err != nil {
