@@ -43,6 +43,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"PaymentMethodChecked", testPaymentMethodChecked},
 		{"AttachRace", testAttachRace},
 		{"PaymentMethodWritesInterleave", testPaymentMethodWritesInterleave},
+		{"Ledger", testLedger},
 		{"ClaimOnce", testClaimOnce},
 		{"PruneWebhookDeliveries", testPruneWebhookDeliveries},
 		{"Events", testEvents},
