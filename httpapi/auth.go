@@ -21,6 +21,12 @@ func scopeFrom(ctx context.Context) casapay.Scope {
 // key stops working at once in every process.
 func requireKey(logger *slog.Logger, keys casapay.AccountStore, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.Header.Values("Authorization")) > 1 {
+			// A proxy in front may have checked another of them than the one this would use.
+			writeError(w, r, logger, &casapay.Error{Type: casapay.ErrorTypeInvalidRequest, Status: http.StatusBadRequest,
+				Message: "The request has more than one Authorization header; send one."})
+			return
+		}
 		secret, err := secretFrom(r.Header.Get("Authorization"))
 		if err != nil {
 			writeError(w, r, logger, err)

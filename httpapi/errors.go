@@ -49,7 +49,7 @@ func handleUnknownRoute(logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, logger, &casapay.Error{
 			Type:    casapay.ErrorTypeInvalidRequest,
-			Message: fmt.Sprintf("Unrecognized request URL (%s: %s).", r.Method, r.URL.Path),
+			Message: fmt.Sprintf("Unrecognized request URL (%s: %s).", cut(r.Method), cut(r.URL.Path)),
 			Status:  http.StatusNotFound,
 		})
 	})

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/casapay/casapay"
 )
@@ -35,11 +38,8 @@ func idempotencyFrom(r *http.Request, params any, at time.Time) (*casapay.Idempo
 	if key == "" {
 		return nil, nil
 	}
-	if len(key) > MaxIdempotencyKeyLength {
-		return nil, &casapay.Error{
-			Type:    casapay.ErrorTypeIdempotency,
-			Message: fmt.Sprintf("Idempotency-Key is %d characters long; it can be at most %d.", len(key), MaxIdempotencyKeyLength),
-		}
+	if err := checkIdempotencyKey(key); err != nil {
+		return nil, err
 	}
 	canonical, err := json.Marshal(params)
 	if err != nil {
@@ -49,6 +49,23 @@ func idempotencyFrom(r *http.Request, params any, at time.Time) (*casapay.Idempo
 	fmt.Fprintf(h, "%s %s\n", r.Method, r.URL.Path)
 	h.Write(canonical)
 	return &casapay.Idempotency{Key: key, Fingerprint: hex.EncodeToString(h.Sum(nil)), Created: at}, nil
+}
+
+// checkIdempotencyKey accepts a key of valid UTF-8, without control characters, of at most
+// MaxIdempotencyKeyLength characters. The key is not echoed: it may be anything.
+func checkIdempotencyKey(key string) *casapay.Error {
+	bad := func(why string) *casapay.Error {
+		return &casapay.Error{Type: casapay.ErrorTypeIdempotency, Message: "Invalid Idempotency-Key: " + why}
+	}
+	switch {
+	case !utf8.ValidString(key):
+		return bad("it must be valid UTF-8.")
+	case strings.IndexFunc(key, unicode.IsControl) >= 0:
+		return bad("it must not contain control characters.")
+	case utf8.RuneCountInString(key) > MaxIdempotencyKeyLength:
+		return bad(fmt.Sprintf("it is %d characters long; it can be at most %d.", utf8.RuneCountInString(key), MaxIdempotencyKeyLength))
+	}
+	return nil
 }
 
 // writeResponse answers a write: its error, or the response it stored, marked Idempotent-Replayed when
@@ -66,10 +83,10 @@ func writeResponse(w http.ResponseWriter, r *http.Request, logger *slog.Logger, 
 
 // echoIdempotencyKey answers every POST that carries an Idempotency-Key with the same header, as Stripe
 // does; SDKs read it back (the official Python library among them). A key too long to be accepted is
-// not echoed.
+// not echoed, nor one that is not accepted.
 func echoIdempotencyKey(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if key := r.Header.Get("Idempotency-Key"); r.Method == http.MethodPost && key != "" && len(key) <= MaxIdempotencyKeyLength {
+		if key := r.Header.Get("Idempotency-Key"); r.Method == http.MethodPost && key != "" && checkIdempotencyKey(key) == nil {
 			w.Header().Set("Idempotency-Key", key)
 		}
 		next.ServeHTTP(w, r)

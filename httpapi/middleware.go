@@ -105,16 +105,22 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// rejectUncleanPaths answers a path that is not in clean form, such as "/v1/./customers" or "//x", with
-// the unknown-route 404. ServeMux would redirect it with a plain-text body, and every answer of the API
-// is JSON; no SDK sends such paths.
+// rejectUncleanPaths answers what ServeMux would answer in plain text, or not at all, with the JSON
+// envelope: a path that is not in clean form, such as "/v1/./customers" or "//x" (ServeMux redirects
+// it), and a "*" target (an empty 400), get the unknown-route 404; CONNECT, whose target is a host, gets
+// 405. Every answer of the API is JSON; no SDK sends such requests. `OPTIONS *` reaches here only when
+// the http.Server's DisableGeneralOptionsHandler is set, as serve sets it.
 func rejectUncleanPaths(logger *slog.Logger, next http.Handler) http.Handler {
 	unknown := handleUnknownRoute(logger)
+	connect := handleMethodNotAllowed(logger, "GET, POST, DELETE")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect && path.Clean(r.URL.Path) != r.URL.Path {
+		switch {
+		case r.Method == http.MethodConnect:
+			connect.ServeHTTP(w, r)
+		case r.RequestURI == "*" || path.Clean(r.URL.Path) != r.URL.Path:
 			unknown.ServeHTTP(w, r)
-			return
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }

@@ -458,6 +458,20 @@ func conflictingParam(param string, first, second paramKind) *casapay.Error {
 	return casapay.InvalidParam("", param, "Invalid parameters: %s was sent both as %v and as %v.", param, first, second)
 }
 
+// unknownParam is the error of a parameter no endpoint takes. Its name is echoed cut to 100 characters:
+// a client may send anything as a name.
 func unknownParam(param string) *casapay.Error {
+	param = cut(param)
 	return casapay.InvalidParam(casapay.CodeParameterUnknown, param, "Received unknown parameter: %s", param)
+}
+
+// maxEcho is how much of a name or path a client sent an error message repeats.
+const maxEcho = 100
+
+// cut returns s, or its first maxEcho characters and an ellipsis.
+func cut(s string) string {
+	if utf8.RuneCountInString(s) <= maxEcho {
+		return s
+	}
+	return string([]rune(s)[:maxEcho]) + "…"
 }

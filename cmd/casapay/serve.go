@@ -115,12 +115,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	servers := []*http.Server{{
-		Handler:           httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate)...),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          errorLog,
+		Handler: httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate)...),
+		// OPTIONS * then reaches the API, which answers it in JSON, not with net/http's empty 200.
+		DisableGeneralOptionsHandler: true,
+		ReadHeaderTimeout:            5 * time.Second,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		ErrorLog:                     errorLog,
 	}}
 	listeners := []net.Listener{ln}
 	defer func() {
