@@ -52,8 +52,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"how long one webhook delivery may take; a claimed delivery is held for six times this")
 	retryScale := flags.Float64("webhook-retry-scale", 1,
 		"multiply the webhook retry schedule's delays by this, e.g. 0.001 to retry within seconds while developing")
+	apiCap, otherCap := defaultConnectionCaps()
+	maxConns := flags.Int("max-connections", apiCap,
+		"connections the API keeps open at once; more are closed at once (default: most of the process's file limit)")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	if *maxConns < 1 {
+		return fmt.Errorf("--max-connections must be positive, not %d", *maxConns)
 	}
 	if *retryScale <= 0 {
 		return fmt.Errorf("--webhook-retry-scale must be positive, not %v", *retryScale)
@@ -110,10 +116,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// Bind every listener before serving, so each address printed below already accepts connections.
-	ln, err := net.Listen("tcp", *addr)
+	rawLn, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	ln := newCapListener(rawLn, *maxConns)
 	servers := []*http.Server{{
 		Handler: httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate)...),
 		// OPTIONS * then reaches the API, which answers it in JSON, not with net/http's empty 200.
@@ -134,15 +141,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if *metricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metricsHandler)
-		l, err := net.Listen("tcp", *metricsAddr)
+		raw, err := net.Listen("tcp", *metricsAddr)
 		if err != nil {
 			return fmt.Errorf("listen on %s for metrics: %w", *metricsAddr, err)
 		}
+		l := newCapListener(raw, otherCap)
 		listeners = append(listeners, l)
 		servers = append(servers, &http.Server{
 			Handler:           mux,
 			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       60 * time.Second,
 			ErrorLog:          errorLog,
 		})
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", l.Addr())
@@ -150,16 +160,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())
 	}
 	if *pprofAddr != "" {
-		l, err := net.Listen("tcp", *pprofAddr)
+		raw, err := net.Listen("tcp", *pprofAddr)
 		if err != nil {
 			return fmt.Errorf("listen on %s for pprof: %w", *pprofAddr, err)
 		}
+		l := newCapListener(raw, otherCap)
 		listeners = append(listeners, l)
 		servers = append(servers, &http.Server{
 			Handler:           pprofHandler(),
 			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
 			// No WriteTimeout: /debug/pprof/profile and /trace answer only after the ?seconds= asked for.
-			ErrorLog: errorLog,
+			IdleTimeout: 60 * time.Second,
+			ErrorLog:    errorLog,
 		})
 		fmt.Fprintf(stdout, "pprof on http://%s/debug/pprof/\n", l.Addr())
 	}
