@@ -45,8 +45,9 @@ func TestDocumentValidates(t *testing.T) {
 }
 
 // TestOperations holds the document to the API surface and to the responses every operation must
-// list: the five customer operations, the eight payment method operations, the five webhook endpoint
-// operations, the two event operations and the three unauthenticated service endpoints, nothing else.
+// list: the five customer operations, the four balance transaction operations, the eight payment
+// method operations, the five webhook endpoint operations, the two event operations and the three
+// unauthenticated service endpoints, nothing else.
 func TestOperations(t *testing.T) {
 	doc := loadDocument(t)
 	want := []string{
@@ -57,6 +58,8 @@ func TestOperations(t *testing.T) {
 		"GET /openapi.yaml",
 		"GET /v1/customers",
 		"GET /v1/customers/{id}",
+		"GET /v1/customers/{id}/balance_transactions",
+		"GET /v1/customers/{id}/balance_transactions/{transaction}",
 		"GET /v1/customers/{id}/payment_methods",
 		"GET /v1/customers/{id}/payment_methods/{payment_method}",
 		"GET /v1/events",
@@ -67,6 +70,8 @@ func TestOperations(t *testing.T) {
 		"GET /v1/webhook_endpoints/{id}",
 		"POST /v1/customers",
 		"POST /v1/customers/{id}",
+		"POST /v1/customers/{id}/balance_transactions",
+		"POST /v1/customers/{id}/balance_transactions/{transaction}",
 		"POST /v1/payment_methods",
 		"POST /v1/payment_methods/{id}",
 		"POST /v1/payment_methods/{id}/attach",
