@@ -52,6 +52,8 @@ type Error struct {
 	Message     string `json:"message"`
 	Status      int    `json:"-"`
 	RetryAfter  int    `json:"-"`
+	// Reason, on a 429, says which limit refused the request (the Stripe-Rate-Limited-Reason header).
+	Reason string `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Type + ": " + e.Message }

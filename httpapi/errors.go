@@ -29,6 +29,11 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
+	if e.Reason != "" {
+		// Stripe's SDKs retry a 429 only when told to.
+		w.Header().Set("Stripe-Rate-Limited-Reason", e.Reason)
+		w.Header().Set("Stripe-Should-Retry", "true")
+	}
 	encode(w, statusFor(e), map[string]*casapay.Error{"error": e})
 }
 

@@ -23,6 +23,14 @@ type Metrics struct {
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	limited  *prometheus.CounterVec
+}
+
+// rateLimited counts one decision of the rate limiter; a nil m counts nothing.
+func (m *Metrics) rateLimited(decision, reason string) {
+	if m != nil {
+		m.limited.WithLabelValues(decision, reason).Inc()
+	}
 }
 
 // NewMetrics creates the API's request metrics and registers them on reg. It panics if reg already
@@ -40,7 +48,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	m.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "casapay_rate_limit_decisions_total",
+		Help: "Requests the rate limiter admitted or refused, by decision and, for refusals, reason (global-rate or global-concurrency).",
+	}, []string{"decision", "reason"})
+	reg.MustRegister(m.requests, m.duration, m.limited)
 	return m
 }
 

@@ -10,8 +10,9 @@ import (
 
 // addRoutes is the entire API surface: a route that is not here does not exist. GET /metrics exists
 // only when metrics is not nil.
-func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now func() time.Time, metrics http.Handler, hosts webhookHosts) {
-	auth := func(h http.Handler) http.Handler { return requireKey(logger, store, h) }
+func addRoutes(mux *http.ServeMux, logger *slog.Logger, store casapay.Store, now func() time.Time, metrics http.Handler,
+	hosts webhookHosts, limits *limiter) {
+	auth := func(h http.Handler) http.Handler { return requireKey(logger, store, limitRate(logger, limits, h)) }
 
 	mux.Handle("GET /healthz", handleHealth())
 	mux.Handle("GET /openapi.yaml", handleOpenAPI())

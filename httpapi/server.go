@@ -16,17 +16,29 @@ import (
 // MaxBodyBytes is the largest request body CasaPay reads; a larger one is answered with 413.
 const MaxBodyBytes = 1 << 20
 
+// options are what NewServer's Options set.
+type options struct {
+	hosts  webhookHosts
+	limits casapay.RateLimits
+}
+
 // Option changes how NewServer's server behaves.
-type Option func(*webhookHosts)
+type Option func(*options)
 
 // AllowPrivateWebhooks lets live-mode webhook endpoints point at loopback, private and link-local
 // addresses, which they otherwise may not.
-func AllowPrivateWebhooks() Option { return func(h *webhookHosts) { h.allowPrivate = true } }
+func AllowPrivateWebhooks() Option { return func(o *options) { o.hosts.allowPrivate = true } }
 
 // WithLookup resolves the host names of live-mode webhook endpoints with lookup instead of the system's
 // resolver: for tests.
 func WithLookup(lookup func(ctx context.Context, host string) ([]netip.Addr, error)) Option {
-	return func(h *webhookHosts) { h.lookup = lookup }
+	return func(o *options) { o.hosts.lookup = lookup }
+}
+
+// WithRateLimits limits each account's requests in this process (see casapay.RateLimits). Without
+// it, nothing is limited.
+func WithRateLimits(limits casapay.RateLimits) Option {
+	return func(o *options) { o.limits = limits }
 }
 
 // NewServer returns the whole API as one handler. now is the clock that stamps created times and
@@ -38,14 +50,14 @@ func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, m
 	if metrics != nil {
 		metricsHandler = metrics.Handler
 	}
-	hosts := webhookHosts{lookup: func(ctx context.Context, host string) ([]netip.Addr, error) {
+	o := options{hosts: webhookHosts{lookup: func(ctx context.Context, host string) ([]netip.Addr, error) {
 		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	}}
-	for _, o := range opts {
-		o(&hosts)
+	}}, limits: casapay.RateLimits{Off: true}}
+	for _, opt := range opts {
+		opt(&o)
 	}
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, store, now, metricsHandler, hosts)
+	addRoutes(mux, logger, store, now, metricsHandler, o.hosts, newLimiter(o.limits, metrics))
 	var h http.Handler = mux
 	h = rejectUncleanPaths(logger, h)
 	h = limitBody(h)

@@ -102,7 +102,8 @@ type serveProcess struct {
 func startServeProcess(t *testing.T, dsn string, flags ...string) *serveProcess {
 	t.Helper()
 	output := &syncBuffer{}
-	cmd := exec.Command(casapayBinary(t), append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0"}, flags...)...)
+	// Rate limits are off unless flags turn them on: the tests drive one account as hard as they can.
+	cmd := exec.Command(casapayBinary(t), append([]string{"serve", "--db", dsn, "--addr", "127.0.0.1:0", "--rate-limits", "off"}, flags...)...)
 	cmd.Stderr = output
 	// stdout is a pipe of our own rather than cmd.StdoutPipe, because Wait closes that one and could
 	// cut off the last lines; ours reaches EOF when the process exits, and not before.

@@ -52,11 +52,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"how long one webhook delivery may take; a claimed delivery is held for six times this")
 	retryScale := flags.Float64("webhook-retry-scale", 1,
 		"multiply the webhook retry schedule's delays by this, e.g. 0.001 to retry within seconds while developing")
+	rateLimits := flags.String("rate-limits", cmp.Or(getenv("CASAPAY_RATE_LIMITS"), casapay.DefaultRateLimits.String()),
+		"requests per second each account may make, reads and writes each: LIVE/TEST, or off (env CASAPAY_RATE_LIMITS)")
 	apiCap, otherCap := defaultConnectionCaps()
 	maxConns := flags.Int("max-connections", apiCap,
 		"connections the API keeps open at once; more are closed at once (default: most of the process's file limit)")
 	if err := flags.Parse(args); err != nil {
 		return err
+	}
+	limits, err := casapay.ParseRateLimits(*rateLimits)
+	if err != nil {
+		return fmt.Errorf("--rate-limits: %w", err)
 	}
 	if *maxConns < 1 {
 		return fmt.Errorf("--max-connections must be positive, not %d", *maxConns)
@@ -122,7 +128,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	ln := newCapListener(rawLn, *maxConns)
 	servers := []*http.Server{{
-		Handler: httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate)...),
+		Handler: httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate, limits)...),
 		// OPTIONS * then reaches the API, which answers it in JSON, not with net/http's empty 200.
 		DisableGeneralOptionsHandler: true,
 		ReadHeaderTimeout:            5 * time.Second,
@@ -225,11 +231,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // serverOptions returns the API's options for serve's flags.
-func serverOptions(allowPrivateWebhooks bool) []httpapi.Option {
+func serverOptions(allowPrivateWebhooks bool, limits casapay.RateLimits) []httpapi.Option {
+	opts := []httpapi.Option{httpapi.WithRateLimits(limits)}
 	if allowPrivateWebhooks {
-		return []httpapi.Option{httpapi.AllowPrivateWebhooks()}
+		opts = append(opts, httpapi.AllowPrivateWebhooks())
 	}
-	return nil
+	return opts
 }
 
 // envBool reads a boolean from the environment variable name: empty is false, and anything
