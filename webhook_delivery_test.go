@@ -51,6 +51,8 @@ func TestPublicAddress(t *testing.T) {
 		"127.0.0.1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.1.1": false, "169.254.169.254": false,
 		"0.0.0.0": false, "100.64.0.1": false, "::1": false, "fd00::1": false, "fe80::1": false, "::": false,
 		"::ffff:127.0.0.1": false, "::ffff:10.0.0.1": false, "224.0.0.1": false, "64:ff9b::a00:1": false,
+		"::7f00:1": false, "::ffff:0:7f00:1": false, "2002:7f00:1::1": false, "2002:a9fe:a9fe::1": false,
+		"2001:0:4136:e378::1": false, "fec0::1": false, "100::1": false, "2001:db8::1": false, "192.88.99.1": false,
 	} {
 		if got := PublicAddress(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("PublicAddress(%s) = %t, want %t", addr, got, want)

@@ -193,8 +193,16 @@ var reservedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relays
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible, ::7f00:1 is 127.0.0.1
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (::ffff:0:7f00:1)
 	netip.MustParsePrefix("64:ff9b::/96"),
 	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("100::/64"),      // discard
+	netip.MustParsePrefix("2001::/32"),     // Teredo: an IPv4 address inside
+	netip.MustParsePrefix("2001:db8::/32"), // documentation
+	netip.MustParsePrefix("2002::/16"),     // 6to4: an IPv4 address inside
+	netip.MustParsePrefix("fec0::/10"),     // site-local
 }
 
 // NewWebhookEndpoint returns the endpoint a create's parameters describe, in scope's mode, with a new

@@ -115,6 +115,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 const (
 	codeUniqueViolation     = "23505"
 	codeForeignKeyViolation = "23503"
+	codeDeadlockDetected    = "40P01"
+	codeSerialization       = "40001"
 )
 
 // interpret maps the driver errors that the orchestration acts on to storage.ErrNoRows, ErrDuplicate and
@@ -132,6 +134,8 @@ func interpret(err error) error {
 		return fmt.Errorf("%w: %w", storage.ErrDuplicate, err)
 	case errors.As(err, &pgErr) && pgErr.Code == codeForeignKeyViolation:
 		return fmt.Errorf("%w: %w", storage.ErrMissingParent, err)
+	case errors.As(err, &pgErr) && (pgErr.Code == codeDeadlockDetected || pgErr.Code == codeSerialization):
+		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
 	default:
 		return err
 	}

@@ -108,17 +108,16 @@ func (e executor) WebhookAttemptInsert(ctx context.Context, deliveryID string, a
 	return err
 }
 
-// WebhookDeliveriesCancel cancels an endpoint's pending deliveries, and takes each off its event's count.
+// WebhookDeliveriesCancel cancels an endpoint's pending deliveries, and takes each off its event's
+// count, in one statement: the deliveries it cancelled are the ones it counts, and it locks deliveries
+// before events, the order recording an attempt takes.
 func (e executor) WebhookDeliveriesCancel(ctx context.Context, scope casapay.Scope, endpointID string) error {
-	_, err := e.exec(ctx, `UPDATE events SET pending_webhooks = pending_webhooks - 1
-WHERE account_id = $1 AND livemode = $2 AND id IN (
-	SELECT event_id FROM webhook_deliveries WHERE endpoint_id = $3 AND status = 'pending')`,
+	_, err := e.exec(ctx, `WITH cancelled AS (
+	UPDATE webhook_deliveries SET status = 'cancelled', lease_until = NULL, lease_token = NULL
+	WHERE endpoint_id = $3 AND status = 'pending' RETURNING event_id)
+UPDATE events SET pending_webhooks = pending_webhooks - 1
+WHERE account_id = $1 AND livemode = $2 AND pending_webhooks > 0 AND id IN (SELECT event_id FROM cancelled)`,
 		scope.AccountID, scope.Livemode, endpointID)
-	if err != nil {
-		return err
-	}
-	_, err = e.exec(ctx, `UPDATE webhook_deliveries SET status = 'cancelled', lease_until = NULL, lease_token = NULL
-WHERE endpoint_id = $1 AND status = 'pending'`, endpointID)
 	return err
 }
 

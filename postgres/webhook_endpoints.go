@@ -82,10 +82,13 @@ func (e executor) WebhookEndpointCount(ctx context.Context, scope casapay.Scope)
 		scope.AccountID, scope.Livemode)
 }
 
+// enabledWebhookEndpoints holds the endpoints it reads FOR SHARE until the event's transaction ends: a
+// concurrent delete or disable of one waits for the event and its deliveries to commit, so it sees
+// them (and cancels them), and a delivery is never queued for an endpoint already gone.
 const enabledWebhookEndpoints = `SELECT ` + webhookEndpointColumns + ` FROM webhook_endpoints
-WHERE account_id = $1 AND livemode = $2 AND status = 'enabled'`
+WHERE account_id = $1 AND livemode = $2 AND status = 'enabled' FOR SHARE`
 
-// WebhookEndpointsEnabled returns the scope's enabled endpoints.
+// WebhookEndpointsEnabled returns the scope's enabled endpoints, held against deletes and updates.
 func (e executor) WebhookEndpointsEnabled(ctx context.Context, scope casapay.Scope) ([]*casapay.WebhookEndpoint, error) {
 	return queryAll(ctx, e, scanWebhookEndpoint, enabledWebhookEndpoints, scope.AccountID, scope.Livemode)
 }

@@ -118,7 +118,7 @@ func (e *executor) WebhookAttemptInsert(ctx context.Context, deliveryID string, 
 
 const (
 	uncountCancelledSQL = `UPDATE events SET pending_webhooks = pending_webhooks - 1
-WHERE account_id = ? AND livemode = ? AND id IN (
+WHERE account_id = ? AND livemode = ? AND pending_webhooks > 0 AND id IN (
 	SELECT event_id FROM webhook_deliveries WHERE endpoint_id = ? AND status = 'pending')`
 	cancelDeliveriesSQL = `UPDATE webhook_deliveries SET status = 'cancelled', lease_until = NULL, lease_token = NULL
 WHERE endpoint_id = ? AND status = 'pending'`

@@ -25,6 +25,9 @@ var (
 	ErrDuplicate = errors.New("a row with this key already exists")
 	// ErrMissingParent: an insert named a row (an account, say) that does not exist.
 	ErrMissingParent = errors.New("a referenced row does not exist")
+	// ErrConflict: the database aborted the transaction for another one (a deadlock, a serialization
+	// failure); run again, it may succeed.
+	ErrConflict = errors.New("the transaction conflicted with another")
 )
 
 // Driver is one SQL dialect's store: transactions, and executors of primitive statements.

@@ -1,7 +1,10 @@
 package storage
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"slices"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -128,15 +131,29 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 // RecordWebhookAttempts records attempts and what each did to its delivery, in one transaction: a
 // deliverer records what several attempts came to at once, so the outbox costs a transaction per batch,
 // not per event.
+//
+// The outcomes are recorded in the order of their events and deliveries, so two batches that touch the
+// same rows lock them in the same order and never wait for each other in a circle. A transaction the
+// database aborts all the same (ErrConflict) is run again, a few times.
 func (s *Store) RecordWebhookAttempts(ctx context.Context, outcomes []casapay.WebhookOutcome) error {
-	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		for _, o := range outcomes {
-			if err := recordOutcome(ctx, ex, o); err != nil {
-				return fmt.Errorf("record attempt of %s: %w", o.Delivery.ID, err)
-			}
-		}
-		return nil
+	sorted := slices.Clone(outcomes)
+	slices.SortFunc(sorted, func(a, b casapay.WebhookOutcome) int {
+		return cmp.Or(cmp.Compare(a.Delivery.EventID, b.Delivery.EventID), cmp.Compare(a.Delivery.ID, b.Delivery.ID))
 	})
+	var err error
+	for range 3 {
+		err = s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
+			for _, o := range sorted {
+				if err := recordOutcome(ctx, ex, o); err != nil {
+					return fmt.Errorf("record attempt of %s: %w", o.Delivery.ID, err)
+				}
+			}
+			return nil
+		})
+		if !errors.Is(err, ErrConflict) {
+			break
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("record webhook attempts: %w", err)
 	}

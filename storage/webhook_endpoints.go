@@ -24,7 +24,9 @@ type WebhookEndpointExecutor interface {
 	WebhookEndpointsLock(ctx context.Context, scope casapay.Scope) error
 	// WebhookEndpointCount returns how many endpoints scope has.
 	WebhookEndpointCount(ctx context.Context, scope casapay.Scope) (int, error)
-	// WebhookEndpointsEnabled returns scope's enabled endpoints, secrets included.
+	// WebhookEndpointsEnabled returns scope's enabled endpoints, secrets included, held until the
+	// transaction ends against deletes and updates, so none can go between the read and the deliveries
+	// queued for it.
 	WebhookEndpointsEnabled(ctx context.Context, scope casapay.Scope) ([]*casapay.WebhookEndpoint, error)
 	// WebhookEndpointPosition returns the created time of an endpoint, or ErrNoRows.
 	WebhookEndpointPosition(ctx context.Context, scope casapay.Scope, id string) (int64, error)

@@ -45,6 +45,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"PaymentMethodWritesInterleave", testPaymentMethodWritesInterleave},
 		{"Ledger", testLedger},
 		{"ClaimOnce", testClaimOnce},
+		{"DeleteWhileQueueing", testDeleteWhileQueueing},
 		{"PruneWebhookDeliveries", testPruneWebhookDeliveries},
 		{"Events", testEvents},
 		{"ListEvents", testListEvents},

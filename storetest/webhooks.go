@@ -139,3 +139,40 @@ func testPruneWebhookDeliveries(t *testing.T, open Opener) {
 		t.Errorf("PruneWebhookDeliveries(after all) = %d, %v; want 1", n, err)
 	}
 }
+
+// testDeleteWhileQueueing deletes an endpoint while writes queue deliveries to it: afterwards no event
+// counts a delivery, for each was cancelled with the endpoint or never queued. A delivery queued for an
+// endpoint already gone would stay pending, and counted, for good.
+func testDeleteWhileQueueing(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	scope := newAccount(t, s)
+	url := "https://hooks.example.com/casapay"
+	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
+	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
+		t.Fatalf("CreateWebhookEndpoint: %v", err)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 25 {
+				createCustomer(t, s, scope, janeParams(), int64(g*100+i))
+			}
+		})
+	}
+	wg.Go(func() {
+		time.Sleep(5 * time.Millisecond)
+		if _, err := s.DeleteWebhookEndpoint(ctx, scope, w.ID, casapay.Request{}); err != nil {
+			t.Errorf("DeleteWebhookEndpoint: %v", err)
+		}
+	})
+	wg.Wait()
+	undelivered := false
+	pending, _, err := s.ListEvents(ctx, scope, casapay.EventFilter{Limit: 100, DeliverySuccess: &undelivered})
+	if err != nil {
+		t.Fatalf("ListEvents: %v", err)
+	}
+	if len(pending) != 0 {
+		t.Errorf("%d events still count a delivery to the deleted endpoint", len(pending))
+	}
+}

@@ -137,9 +137,9 @@ func (g *endpointGates) leave(endpoint string, entered bool) {
 	}
 }
 
-// Run delivers until ctx ends, and then waits for the attempts in flight. An attempt cut short by ctx
-// is not recorded: its lease runs out and the delivery is made again, by this process after a restart
-// or by another.
+// Run delivers until ctx ends, and then waits for the attempts in flight, which finish (within their
+// timeout) and are recorded. Deliveries claimed but not started keep their lease until it runs out, and
+// are then made by this process after a restart or by another.
 //
 // Each claim takes up to as many deliveries as there are free places among the Concurrency attempts,
 // no more for one endpoint than Prefetch leased at once by all processes. A claimed delivery waits for
@@ -149,7 +149,7 @@ func (g *endpointGates) leave(endpoint string, entered bool) {
 // under load the outbox costs a transaction per batch, not per event.
 func (d *Deliverer) Run(ctx context.Context) {
 	d.defaults()
-	clients := map[bool]*http.Client{false: newClient(d.Timeout, nil), true: newClient(d.Timeout, d.checkLive)}
+	clients := map[bool]*http.Client{false: newClient(d.Timeout, d.PerEndpoint, nil), true: newClient(d.Timeout, d.PerEndpoint, d.checkLive)}
 	slots := make(chan struct{}, d.Concurrency)
 	gates := &endpointGates{size: d.PerEndpoint, gates: map[string]*gate{}}
 	freed := make(chan struct{}, 1)
@@ -174,6 +174,9 @@ func (d *Deliverer) Run(ctx context.Context) {
 	for {
 		free := d.Concurrency - len(slots)
 		var claimed []*casapay.WebhookDelivery
+		// The lease ends no later than this, whatever the claim's own latency: the store stamps it from
+		// a time taken after this one.
+		expires := d.Now().Add(d.Lease)
 		if free > 0 {
 			var err error
 			claimed, err = d.Store.ClaimWebhookDeliveries(ctx, d.Now(), d.Lease, free, d.Prefetch)
@@ -181,29 +184,35 @@ func (d *Deliverer) Run(ctx context.Context) {
 				d.Logger.ErrorContext(ctx, "claim webhook deliveries", "err", err)
 			}
 		}
-		expires := d.Now().Add(d.Lease)
 		for _, dl := range claimed {
 			wg.Go(func() {
 				if !gates.enter(ctx, dl.EndpointID) {
 					return
 				}
 				defer gates.leave(dl.EndpointID, true)
-				// Too late to finish within the lease: leave the delivery to whoever claims it next.
-				if d.Now().Add(d.Timeout).After(expires) {
-					return
-				}
 				select {
 				case slots <- struct{}{}:
 				case <-ctx.Done():
 					return
 				}
+				defer func() {
+					<-slots
+					poke()
+				}()
+				// Too late to finish within the lease: leave the delivery to whoever claims it next, so
+				// no two attempts of it ever overlap. Checked once the attempt may start, and the
+				// attempt's own deadline ends before the lease, by a margin for clocks that differ.
+				deadline := expires.Add(-d.Timeout / 2)
+				if d.Now().Add(d.Timeout).After(deadline) {
+					return
+				}
+				// An attempt once started is finished even if the process is asked to stop: its
+				// outcome is recorded, and the receiver is not sent the event again for nothing.
+				actx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+				defer cancel()
 				// The slot is held until the outcome is queued, so attempts and unrecorded outcomes
 				// together stay within Concurrency and the channel's buffer.
-				if o, ok := d.attempt(ctx, clients[dl.Scope.Livemode], dl); ok {
-					outcomes <- o
-				}
-				<-slots
-				poke()
+				outcomes <- d.attempt(actx, clients[dl.Scope.Livemode], dl)
 			})
 		}
 		if len(claimed) == free && free > 0 {
@@ -218,13 +227,9 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// attempt makes one attempt of dl and returns its outcome; false when ctx ended meanwhile, and the
-// attempt is not to be recorded.
-func (d *Deliverer) attempt(ctx context.Context, client *http.Client, dl *casapay.WebhookDelivery) (casapay.WebhookOutcome, bool) {
+// attempt makes one attempt of dl and returns its outcome.
+func (d *Deliverer) attempt(ctx context.Context, client *http.Client, dl *casapay.WebhookDelivery) casapay.WebhookOutcome {
 	a := Attempt(ctx, client, dl, d.Now)
-	if ctx.Err() != nil {
-		return casapay.WebhookOutcome{}, false // shutting down: the lease runs out, and the delivery is made again
-	}
 	o := casapay.WebhookOutcome{Delivery: dl, Attempt: a}
 	if !a.Delivered() {
 		if after, ok := casapay.NextRetry(dl.Scope.Livemode, dl.Attempts+1, d.RetryScale); ok {
@@ -237,7 +242,7 @@ func (d *Deliverer) attempt(ctx context.Context, client *http.Client, dl *casapa
 	}
 	d.Logger.Log(ctx, level, "webhook attempt", "delivery", dl.ID, "event", dl.EventID, "endpoint", dl.EndpointID,
 		"status", a.StatusCode, "error", a.Error, "duration", a.Duration, "attempt", dl.Attempts+1)
-	return o, true
+	return o
 }
 
 // record records outcomes in batches until the channel is closed, and pokes after each batch: the
@@ -258,8 +263,15 @@ func (d *Deliverer) record(ctx context.Context, outcomes <-chan casapay.WebhookO
 				break more
 			}
 		}
-		if err := d.Store.RecordWebhookAttempts(context.WithoutCancel(ctx), batch); err != nil {
-			d.Logger.ErrorContext(ctx, "record webhook attempts", "count", len(batch), "err", err)
+		// A batch that fails is tried again a few times: a success lost here is sent again once its
+		// lease runs out, and a failure goes uncounted.
+		for try := range 3 {
+			err := d.Store.RecordWebhookAttempts(context.WithoutCancel(ctx), batch)
+			if err == nil {
+				break
+			}
+			d.Logger.ErrorContext(ctx, "record webhook attempts", "count", len(batch), "try", try+1, "err", err)
+			time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
 		}
 		poke()
 	}
@@ -311,8 +323,10 @@ func describe(err error) string {
 // newClient returns the client deliveries are sent with: no proxy (a proxy would connect in our
 // place, out of reach of check), no redirects followed (a 3xx is a failed attempt), a timeout for the
 // whole attempt, and check, when set, run on the address of every connection as it is made.
-func newClient(timeout time.Duration, check func(netip.Addr) error) *http.Client {
-	dialer := &net.Dialer{Timeout: timeout}
+func newClient(timeout time.Duration, perEndpoint int, check func(netip.Addr) error) *http.Client {
+	// Connecting gets a short time of its own: a host that swallows packets holds a place for seconds,
+	// not for the whole attempt.
+	dialer := &net.Dialer{Timeout: min(timeout, 3*time.Second)}
 	if check != nil {
 		dialer.Control = func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
@@ -328,7 +342,7 @@ func newClient(timeout time.Duration, check func(netip.Addr) error) *http.Client
 			Proxy:               nil,
 			DialContext:         dialer.DialContext,
 			TLSHandshakeTimeout: timeout,
-			MaxIdleConnsPerHost: DefaultPerEndpoint,
+			MaxIdleConnsPerHost: perEndpoint,
 			IdleConnTimeout:     90 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

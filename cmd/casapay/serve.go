@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	allowPrivate := flags.Bool("webhook-allow-private", allowPrivateDefault,
 		"let live-mode webhook endpoints use loopback, private and link-local addresses (env CASAPAY_WEBHOOK_ALLOW_PRIVATE)")
 	webhookTimeout := flags.Duration("webhook-timeout", webhook.DefaultTimeout,
-		"how long one webhook delivery may take; a claimed delivery is held for six times this")
+		"how long one webhook delivery may take; a claimed delivery is held for ten times this")
 	retryScale := flags.Float64("webhook-retry-scale", 1,
 		"multiply the webhook retry schedule's delays by this, e.g. 0.001 to retry within seconds while developing")
 	rateLimits := flags.String("rate-limits", cmp.Or(getenv("CASAPAY_RATE_LIMITS"), casapay.DefaultRateLimits.String()),
