@@ -3,11 +3,11 @@ package storage
 import (
 	"cmp"
 	"context"
-	"errors"
-	"slices"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
