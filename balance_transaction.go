@@ -38,8 +38,9 @@ type BalanceTransaction struct {
 	Created       int64 // Unix seconds
 	Livemode      bool
 
-	// CustomerObject, when set, is marshalled in place of Customer: the expanded customer.
-	CustomerObject *Customer
+	// CustomerObject, when set, is marshalled in place of Customer: the expanded customer, or its
+	// deleted stub.
+	CustomerObject json.Marshaler
 }
 
 type balanceTransactionWire struct {
@@ -149,6 +150,19 @@ func NewBalanceTransaction(scope Scope, c *Customer, typ string, amount int64, c
 		Metadata: map[string]string{}, Type: typ, Created: now.Unix(), Livemode: scope.Livemode,
 	}, nil
 }
+
+// ExpandedCustomer returns what an expanded customer field shows of c: c, or its deleted stub.
+func ExpandedCustomer(c *Customer) json.Marshaler {
+	if c.Deleted {
+		return stubJSON(c.Stub())
+	}
+	return c
+}
+
+// stubJSON marshals a deleted customer's stub.
+type stubJSON DeletedCustomer
+
+func (s stubJSON) MarshalJSON() ([]byte, error) { return json.Marshal(DeletedCustomer(s)) }
 
 // InitialBalanceTransaction returns the transaction of a new customer's opening balance, which
 // NewCustomer set, or nil when it opens at 0. It takes the customer's created time.

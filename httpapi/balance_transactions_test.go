@@ -160,6 +160,9 @@ func TestBalanceTransactions(t *testing.T) {
 			t.Errorf("deleted customer's ledger lists %d transactions, want 2", n)
 		}
 		mustStatus(t, e.get(t, base+"/"+id), http.StatusOK)
+		if got := hash(t, e.get(t, base+"/"+id+"?expand[]=customer").JSON(t), "customer"); got["deleted"] != true || got["id"] != c {
+			t.Errorf("a deleted customer expanded: %v, want its deleted stub", got)
+		}
 		mustStatus(t, e.post(t, base, "amount=1&currency=gbp"), http.StatusNotFound)
 		mustStatus(t, e.post(t, base+"/"+id, "description=x"), http.StatusNotFound)
 	})
@@ -206,6 +209,7 @@ func TestCustomerBalanceParameter(t *testing.T) {
 			{"/v1/customers", "balance=1000000000001&currency=gbp", "parameter_invalid_integer", "balance"},
 			{"/v1/customers/" + none, "balance=100", "parameter_missing", "currency"},
 			{"/v1/customers/" + id, "balance=100&currency=usd", "parameter_invalid_string", "currency"},
+			{"/v1/customers/" + id, "balance=-2000&currency=usd", "parameter_invalid_string", "currency"}, // unchanged, but contradicting
 			{"/v1/customers/" + id, "balance=-1000000000001&currency=gbp", "parameter_invalid_integer", "balance"},
 			// From -2,000 to 10^12 is an adjustment beyond the bound, though the balance would be at it.
 			{"/v1/customers/" + id, "balance=1000000000000", "parameter_invalid_integer", "balance"},

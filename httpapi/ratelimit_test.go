@@ -19,12 +19,15 @@ import (
 	"github.com/casapay/casapay/storetest"
 )
 
-// newLimitedEnv is newEnv with rate limits on, and a lookup of webhook hosts that waits for release:
-// a live-mode endpoint create then stays in flight until the test lets it go.
-func newLimitedEnv(t *testing.T, open storetest.Opener, limits casapay.RateLimits, release <-chan struct{}) *env {
+// newLimitedEnv is newEnv with rate limits on, and a lookup of webhook hosts that says so on entered
+// and then waits for release: a live-mode endpoint create then stays in flight until the test lets it go.
+func newLimitedEnv(t *testing.T, open storetest.Opener, limits casapay.RateLimits, entered chan<- struct{}, release <-chan struct{}) *env {
 	t.Helper()
 	store := open(t)
 	lookup := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if entered != nil {
+			entered <- struct{}{}
+		}
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -44,7 +47,7 @@ func newLimitedEnv(t *testing.T, open storetest.Opener, limits casapay.RateLimit
 // casapay.RateBurst; a request beyond answers 429 with the reason, and other accounts go on.
 func TestRateLimits(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open storetest.Opener) {
-		e := newLimitedEnv(t, open, casapay.RateLimits{Live: 100, Test: 5}, nil)
+		e := newLimitedEnv(t, open, casapay.RateLimits{Live: 100, Test: 5}, nil, nil)
 		budget := 5 + casapay.RateBurst
 		refused := 0
 		for range budget + 5 {
@@ -73,8 +76,8 @@ func TestRateLimits(t *testing.T) {
 // TestConcurrencyLimit: an account may have as many requests in flight at once as its rate.
 func TestConcurrencyLimit(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open storetest.Opener) {
-		release := make(chan struct{})
-		e := newLimitedEnv(t, open, casapay.RateLimits{Live: 2, Test: 25}, release)
+		release, entered := make(chan struct{}), make(chan struct{}, 2)
+		e := newLimitedEnv(t, open, casapay.RateLimits{Live: 2, Test: 25}, entered, release)
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {
@@ -83,10 +86,12 @@ func TestConcurrencyLimit(t *testing.T) {
 					Body: "url=https://hooks.example.com/&enabled_events[]=*"})
 			})
 		}
-		eventually(t, "a third live request refused", func() bool {
-			r := e.do(t, request{Method: "GET", Path: "/v1/customers", Key: e.LiveKey})
-			return r.Status == http.StatusTooManyRequests && r.Header.Get("Stripe-Rate-Limited-Reason") == "global-concurrency"
-		})
+		<-entered
+		<-entered // both are in flight, held in their handlers
+		r := e.do(t, request{Method: "GET", Path: "/v1/customers", Key: e.LiveKey})
+		if r.Status != http.StatusTooManyRequests || r.Header.Get("Stripe-Rate-Limited-Reason") != "global-concurrency" {
+			t.Errorf("a third live request in flight: %d %s, want 429 global-concurrency", r.Status, r.Body)
+		}
 		mustStatus(t, e.get(t, "/v1/customers"), http.StatusOK) // test mode is another budget
 		close(release)
 		wg.Wait()
@@ -95,7 +100,7 @@ func TestConcurrencyLimit(t *testing.T) {
 
 // TestStripeGoRateLimited: stripe-go sees its rate-limit error (code rate_limit, status 429).
 func TestStripeGoRateLimited(t *testing.T) {
-	e := newLimitedEnv(t, storetest.OpenSQLite, casapay.RateLimits{Live: 100, Test: 1}, nil)
+	e := newLimitedEnv(t, storetest.OpenSQLite, casapay.RateLimits{Live: 100, Test: 1}, nil, nil)
 	client := func(retries int64) *stripe.Client {
 		return stripe.NewClient(e.TestKey, stripe.WithBackends(stripe.NewBackendsWithConfig(&stripe.BackendConfig{
 			URL: stripe.String(e.URL), MaxNetworkRetries: stripe.Int64(retries), LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull},

@@ -650,9 +650,9 @@ func TestCheckerRejects(t *testing.T) {
 			txnWith(func(m map[string]any) { delete(m, "description") })},
 		{"balance transaction with a payment method as customer", "GET", txnURL, 200, jsonHeader(),
 			txnWith(func(m map[string]any) { m["customer"] = "pm_1PgT3xJ8kLmN2oPqRsTuVwXy" })},
-		{"balance transaction with a deleted customer stub", "GET", txnURL + "?expand[]=customer", 200, jsonHeader(),
+		{"balance transaction with a half deleted customer stub", "GET", txnURL + "?expand[]=customer", 200, jsonHeader(),
 			txnWith(func(m map[string]any) {
-				m["customer"] = map[string]any{"id": "cus_123456789", "object": "customer", "deleted": true}
+				m["customer"] = map[string]any{"id": "cus_123456789", "object": "customer"}
 			})},
 		{"balance transaction with an unknown field", "POST", txnURL, 200, jsonHeader(),
 			txnWith(func(m map[string]any) { m["source"] = nil })},

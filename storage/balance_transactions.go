@@ -85,12 +85,12 @@ func (s *Store) postBalance(ctx context.Context, ex Executor, scope casapay.Scop
 }
 
 // FindBalanceTransaction returns a transaction of a customer of scope, deleted or not, or
-// resource_missing: param "customer" for a missing customer, "id" for a missing transaction.
+// resource_missing (param "id") for a missing customer or transaction.
 func (s *Store) FindBalanceTransaction(ctx context.Context, scope casapay.Scope, customerID, id string, expand ...string) (*casapay.BalanceTransaction, error) {
 	var b *casapay.BalanceTransaction
 	err := s.d.InReadTx(ctx, func(ctx context.Context, ex Executor) error {
 		c, err := ex.CustomerGet(ctx, scope, customerID)
-		if _, err = found(c, err, "customer", "customer", customerID); err != nil {
+		if _, err = found(c, err, "customer", "id", customerID); err != nil {
 			return err
 		}
 		got, err := ex.BalanceTransactionGet(ctx, scope, customerID, id)
@@ -98,7 +98,7 @@ func (s *Store) FindBalanceTransaction(ctx context.Context, scope casapay.Scope,
 			return err
 		}
 		if slices.Contains(expand, "customer") {
-			b.CustomerObject = c
+			b.CustomerObject = casapay.ExpandedCustomer(c)
 		}
 		return nil
 	})
@@ -111,11 +111,11 @@ func (s *Store) UpdateBalanceTransaction(ctx context.Context, scope casapay.Scop
 	req casapay.Request) (*casapay.Response, error) {
 	return s.write(ctx, scope, req, func(ctx context.Context, ex Executor) (*change, error) {
 		c, err := ex.CustomerGet(ctx, scope, customerID)
-		if c, err = found(c, err, "customer", "customer", customerID); err != nil {
+		if c, err = found(c, err, "customer", "id", customerID); err != nil {
 			return nil, err
 		}
 		if c.Deleted {
-			return nil, casapay.NotFound("customer", "customer", customerID)
+			return nil, casapay.NotFound("customer", "id", customerID)
 		}
 		b, err := ex.BalanceTransactionGetForUpdate(ctx, scope, customerID, id)
 		if b, err = found(b, err, "customer_balance_transaction", "id", id); err != nil {
@@ -139,7 +139,7 @@ func (s *Store) ListBalanceTransactions(ctx context.Context, scope casapay.Scope
 		return nil, false, fmt.Errorf("list balance transactions: %w", err)
 	}
 	c, err := s.d.Executor().CustomerGet(ctx, scope, f.Customer)
-	if c, err = found(c, err, "customer", "customer", f.Customer); err != nil {
+	if c, err = found(c, err, "customer", "id", f.Customer); err != nil {
 		return nil, false, err
 	}
 	page, hasMore, err := list(ctx, s.d, pageQuery[*casapay.BalanceTransaction]{
@@ -153,7 +153,7 @@ func (s *Store) ListBalanceTransactions(ctx context.Context, scope casapay.Scope
 	})
 	if err == nil && slices.Contains(f.Expand, "customer") {
 		for _, b := range page {
-			b.CustomerObject = c
+			b.CustomerObject = casapay.ExpandedCustomer(c)
 		}
 	}
 	return page, hasMore, err
@@ -169,6 +169,6 @@ func balanceAnswer(ctx context.Context, ex Executor, scope casapay.Scope, b *cas
 		return nil, fmt.Errorf("expand customer %s of %s: %w", b.Customer, b.ID, err)
 	}
 	expanded := *b
-	expanded.CustomerObject = c
+	expanded.CustomerObject = casapay.ExpandedCustomer(c)
 	return answer(expanded)
 }

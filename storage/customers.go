@@ -166,6 +166,9 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 // setBalance applies an update's balance to c, which the caller holds, through an adjustment of the
 // difference in c's ledger, in the update's transaction. An unchanged balance records nothing.
 func (s *Store) setBalance(ctx context.Context, ex Executor, scope casapay.Scope, c *casapay.Customer, p *casapay.CustomerParams) error {
+	if p.Currency != nil && c.Currency != nil && *p.Currency != *c.Currency {
+		return casapay.ErrCurrencyMismatch(*c.Currency) // even with the balance unchanged: it says something false
+	}
 	if p.Balance == nil || *p.Balance == c.Balance {
 		return nil
 	}
