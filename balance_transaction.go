@@ -2,16 +2,9 @@ package casapay
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/text/currency"
 )
-
-// MaxBalance bounds every balance transaction's amount and every customer's balance, either way, in
-// minor units: ±10^12 (ten billion pounds), far beyond any tenancy, and far inside int64.
-const MaxBalance = 1_000_000_000_000
 
 // MaxBalanceDescriptionLength is the longest description of a balance transaction, in characters.
 const MaxBalanceDescriptionLength = 350
@@ -105,15 +98,6 @@ func (p *BalanceTransactionParams) Validate(create bool) error {
 			"Invalid string: description must be at most %d characters long.", MaxBalanceDescriptionLength)
 	}
 	return (&CustomerParams{Metadata: p.Metadata}).Validate()
-}
-
-// CheckCurrency checks that code, given in param, is a lower-case ISO 4217 currency code.
-func CheckCurrency(param, code string) error {
-	if u, err := currency.ParseISO(code); err != nil || code != strings.ToLower(u.String()) {
-		return InvalidParam(CodeParameterInvalidString, param,
-			"Invalid currency: it must be a lower-case ISO 4217 code, such as gbp or usd.")
-	}
-	return nil
 }
 
 // ErrCurrencyMismatch is the error of a transaction in another currency than its customer's.
