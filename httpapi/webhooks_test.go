@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -425,4 +424,3 @@ func liveScope(t *testing.T, e *env) casapay.Scope {
 	return k.Scope()
 }
 
-var _ = json.Marshal
