@@ -423,4 +423,3 @@ func liveScope(t *testing.T, e *env) casapay.Scope {
 	}
 	return k.Scope()
 }
-
