@@ -52,8 +52,23 @@ UPDATE webhook_deliveries SET lease_until = $2, lease_token = $3
 WHERE id IN (SELECT id FROM ranked WHERE load <= $4 ORDER BY next_attempt, id LIMIT $5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)`
 
-// WebhookDeliveriesClaim leases due deliveries to token.
-func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil int64, token string, limit, perEndpoint int) error {
+// postponeDeliveries moves the due, unleased deliveries of endpoints at their bound to $3, as the SQLite
+// store's postponeDeliveriesSQL does. SKIP LOCKED passes over rows another claim is changing.
+const postponeDeliveries = `UPDATE webhook_deliveries SET next_attempt = $3
+WHERE id IN (
+	SELECT id FROM webhook_deliveries
+	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= $1 AND endpoint_id IN (
+		SELECT endpoint_id FROM webhook_deliveries
+		WHERE lease_token IS NOT NULL AND lease_until > $1 AND status = 'pending'
+		GROUP BY endpoint_id HAVING count(*) >= $2)
+	FOR UPDATE SKIP LOCKED)`
+
+// WebhookDeliveriesClaim postpones what endpoints at their bound cannot take, and leases due
+// deliveries to token.
+func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeUntil int64, token string, limit, perEndpoint int) error {
+	if _, err := e.exec(ctx, postponeDeliveries, now, perEndpoint, postponeUntil); err != nil {
+		return err
+	}
 	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)
 	return err
 }

@@ -148,7 +148,7 @@ func statements() []string {
 		insertBalanceTransactionSQL, findBalanceTransactionSQL, updateBalanceTransactionSQL, balanceTransactionPositionSQL,
 		insertWebhookEndpointSQL, findWebhookEndpointSQL, updateWebhookEndpointSQL, deleteWebhookEndpointSQL,
 		countWebhookEndpointsSQL, enabledWebhookEndpointsSQL, webhookEndpointPositionSQL,
-		insertWebhookDeliverySQL, deliveriesDueSQL, claimDeliveriesSQL, leasedDeliveriesSQL, finishDeliverySQL,
+		insertWebhookDeliverySQL, deliveriesDueSQL, postponeDeliveriesSQL, claimDeliveriesSQL, leasedDeliveriesSQL, finishDeliverySQL,
 		insertWebhookAttemptSQL, uncountCancelledSQL, cancelDeliveriesSQL, eventDeliveredSQL,
 		pruneWebhookAttemptsSQL, pruneWebhookDeliveriesSQL,
 		findResponseSQL, storeResponseSQL, pruneIdempotencyKeysSQL,

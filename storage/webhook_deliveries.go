@@ -24,8 +24,10 @@ type WebhookDeliveryExecutor interface {
 	WebhookDeliveriesDue(ctx context.Context, now int64) (bool, error)
 	// WebhookDeliveriesClaim leases to token, until leaseUntil, up to limit due deliveries to enabled
 	// endpoints that are not leased at now, no more for an endpoint than brings its leased deliveries to
-	// perEndpoint. It must lease each delivery to one transaction only, when several run at once.
-	WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil int64, token string, limit, perEndpoint int) error
+	// perEndpoint. It must lease each delivery to one transaction only, when several run at once. First
+	// it moves the due deliveries of endpoints already at their bound to postponeUntil, so that a hung
+	// endpoint's backlog is not walked past by every claim.
+	WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeUntil int64, token string, limit, perEndpoint int) error
 	// WebhookDeliveriesLeased returns the deliveries leased to token, with their endpoints' URL and
 	// secret, and their events; Body is left empty.
 	WebhookDeliveriesLeased(ctx context.Context, token string) ([]LeasedDelivery, error)
@@ -107,7 +109,8 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 	token := rand.Text()
 	var claimed []*casapay.WebhookDelivery
 	err = s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		if err := ex.WebhookDeliveriesClaim(ctx, now.UnixMilli(), now.Add(lease).UnixMilli(), token, limit, perEndpoint); err != nil {
+		postpone := now.Add(lease / 10).UnixMilli() // about one attempt's timeout, with the deliverer's defaults
+		if err := ex.WebhookDeliveriesClaim(ctx, now.UnixMilli(), now.Add(lease).UnixMilli(), postpone, token, limit, perEndpoint); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
 		leased, err := ex.WebhookDeliveriesLeased(ctx, token)
