@@ -61,12 +61,12 @@ WHERE id IN (
 		SELECT endpoint_id FROM webhook_deliveries
 		WHERE lease_token IS NOT NULL AND lease_until > $1 AND status = 'pending'
 		GROUP BY endpoint_id HAVING count(*) >= $2)
-	FOR UPDATE SKIP LOCKED)`
+	LIMIT $4 FOR UPDATE SKIP LOCKED)`
 
 // WebhookDeliveriesClaim postpones what endpoints at their bound cannot take, and leases due
 // deliveries to token.
 func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeUntil int64, token string, limit, perEndpoint int) error {
-	if _, err := e.exec(ctx, postponeDeliveries, now, perEndpoint, postponeUntil); err != nil {
+	if _, err := e.exec(ctx, postponeDeliveries, now, perEndpoint, postponeUntil, storage.PostponeChunk); err != nil {
 		return err
 	}
 	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)

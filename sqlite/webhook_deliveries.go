@@ -59,15 +59,18 @@ AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)`
 // postponeDeliveriesSQL moves the due, unleased deliveries of endpoints at their bound to ?3. It finds
 // them through webhook_deliveries_endpoint.
 const postponeDeliveriesSQL = `UPDATE webhook_deliveries SET next_attempt = ?3
-WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= ?1 AND endpoint_id IN (
-	SELECT endpoint_id FROM webhook_deliveries
-	WHERE lease_token IS NOT NULL AND lease_until > ?1 AND status = 'pending'
-	GROUP BY endpoint_id HAVING count(*) >= ?2)`
+WHERE id IN (
+	SELECT id FROM webhook_deliveries
+	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= ?1 AND endpoint_id IN (
+		SELECT endpoint_id FROM webhook_deliveries
+		WHERE lease_token IS NOT NULL AND lease_until > ?1 AND status = 'pending'
+		GROUP BY endpoint_id HAVING count(*) >= ?2)
+	LIMIT ?4)`
 
 // WebhookDeliveriesClaim postpones what endpoints at their bound cannot take, and leases due
 // deliveries to token. The write transaction holds the database, so no other claim runs meanwhile.
 func (e *executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeUntil int64, token string, limit, perEndpoint int) error {
-	if _, err := e.exec(ctx, postponeDeliveriesSQL, now, perEndpoint, postponeUntil); err != nil {
+	if _, err := e.exec(ctx, postponeDeliveriesSQL, now, perEndpoint, postponeUntil, storage.PostponeChunk); err != nil {
 		return err
 	}
 	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)

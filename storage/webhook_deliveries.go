@@ -50,6 +50,10 @@ type WebhookDeliveryExecutor interface {
 // not at their bound: a claim's cost does not grow with the outbox's backlog.
 const ClaimCandidates = 1000
 
+// PostponeChunk bounds how many due deliveries of endpoints at their bound one claim postpones, so a
+// claim after a hung endpoint's backlog grew large holds the writer a bounded time.
+const PostponeChunk = 10_000
+
 // LeasedDelivery is a claimed delivery and the event it delivers, read together.
 type LeasedDelivery struct {
 	Delivery *casapay.WebhookDelivery
@@ -109,7 +113,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 	token := rand.Text()
 	var claimed []*casapay.WebhookDelivery
 	err = s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		postpone := now.Add(lease / 10).UnixMilli() // about one attempt's timeout, with the deliverer's defaults
+		postpone := now.Add(lease).UnixMilli() // by then the endpoint has had its leased ones tried
 		if err := ex.WebhookDeliveriesClaim(ctx, now.UnixMilli(), now.Add(lease).UnixMilli(), postpone, token, limit, perEndpoint); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
