@@ -210,6 +210,12 @@ type WebhookDeliveryStore interface {
 	// one transaction. Each changes its delivery only while the delivery's lease is still the one it was
 	// claimed under; the attempt is recorded either way.
 	RecordWebhookAttempts(ctx context.Context, outcomes []WebhookOutcome) error
+
+	// WebhookDeliveryCurrent reports whether a claimed delivery may still be attempted: it is pending
+	// under the lease it was claimed with, and its endpoint is enabled, at the URL it was claimed with.
+	// A delivery claimed ahead asks before its attempt, so an endpoint disabled, deleted or moved
+	// meanwhile gets nothing more.
+	WebhookDeliveryCurrent(ctx context.Context, d *WebhookDelivery) (bool, error)
 }
 
 // EventStore reads the events that writes record. Events are written only by the writes themselves.

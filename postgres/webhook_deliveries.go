@@ -108,6 +108,12 @@ func (e executor) WebhookDeliveryFinish(ctx context.Context, id, token, status s
 	return n == 1, err
 }
 
+// WebhookDeliveryCurrent reports whether a delivery is pending under token, to an enabled endpoint at url.
+func (e executor) WebhookDeliveryCurrent(ctx context.Context, id, token, url string) (bool, error) {
+	return scalar[bool](ctx, e, `SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.id = $1 AND d.lease_token = $2 AND d.status = 'pending' AND w.status = 'enabled' AND w.url = $3)`, id, token, url)
+}
+
 // WebhookAttemptInsert records an attempt.
 func (e executor) WebhookAttemptInsert(ctx context.Context, deliveryID string, a *casapay.WebhookAttempt) error {
 	var code *int

@@ -149,7 +149,7 @@ func statements() []string {
 		insertWebhookEndpointSQL, findWebhookEndpointSQL, updateWebhookEndpointSQL, deleteWebhookEndpointSQL,
 		countWebhookEndpointsSQL, enabledWebhookEndpointsSQL, webhookEndpointPositionSQL,
 		insertWebhookDeliverySQL, deliveriesDueSQL, postponeDeliveriesSQL, claimDeliveriesSQL, leasedDeliveriesSQL, finishDeliverySQL,
-		insertWebhookAttemptSQL, uncountCancelledSQL, cancelDeliveriesSQL, eventDeliveredSQL,
+		insertWebhookAttemptSQL, deliveryCurrentSQL, uncountCancelledSQL, cancelDeliveriesSQL, eventDeliveredSQL,
 		pruneWebhookAttemptsSQL, pruneWebhookDeliveriesSQL,
 		findResponseSQL, storeResponseSQL, pruneIdempotencyKeysSQL,
 	}

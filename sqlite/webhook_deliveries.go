@@ -114,6 +114,18 @@ func (e *executor) WebhookDeliveryFinish(ctx context.Context, id, token, status 
 	return n == 1, err
 }
 
+const deliveryCurrentSQL = `SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+WHERE d.id = ? AND d.lease_token = ? AND d.status = 'pending' AND w.status = 'enabled' AND w.url = ?)`
+
+// WebhookDeliveryCurrent reports whether a delivery is pending under token, to an enabled endpoint at url.
+func (e *executor) WebhookDeliveryCurrent(ctx context.Context, id, token, url string) (bool, error) {
+	var ok bool
+	if err := e.queryRow(ctx, deliveryCurrentSQL, id, token, url).Scan(&ok); err != nil {
+		return false, interpret(err)
+	}
+	return ok, nil
+}
+
 const insertWebhookAttemptSQL = `INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms)
 VALUES (?, ?, ?, ?, ?)`
 

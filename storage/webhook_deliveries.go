@@ -35,6 +35,9 @@ type WebhookDeliveryExecutor interface {
 	// attempt, drops the lease and sets status ("pending" again with nextAttempt, "delivered" or "failed").
 	// It reports false, changing nothing, when the delivery is no longer leased to token.
 	WebhookDeliveryFinish(ctx context.Context, id, token, status string, nextAttempt int64) (bool, error)
+	// WebhookDeliveryCurrent reports whether a delivery is pending under token, to an enabled endpoint
+	// at url.
+	WebhookDeliveryCurrent(ctx context.Context, id, token, url string) (bool, error)
 	// WebhookAttemptInsert records one attempt of a delivery.
 	WebhookAttemptInsert(ctx context.Context, deliveryID string, a *casapay.WebhookAttempt) error
 	// WebhookDeliveriesCancel cancels an endpoint's pending deliveries, and takes each off its event's
@@ -185,6 +188,15 @@ func recordOutcome(ctx context.Context, ex Executor, o casapay.WebhookOutcome) e
 		return err
 	}
 	return ex.EventDelivered(ctx, d.Scope, d.EventID)
+}
+
+// WebhookDeliveryCurrent reports whether a claimed delivery may still be attempted.
+func (s *Store) WebhookDeliveryCurrent(ctx context.Context, d *casapay.WebhookDelivery) (bool, error) {
+	ok, err := s.d.Executor().WebhookDeliveryCurrent(ctx, d.ID, d.Lease, d.URL)
+	if err != nil {
+		return false, fmt.Errorf("check delivery %s: %w", d.ID, err)
+	}
+	return ok, nil
 }
 
 // PruneWebhookDeliveries deletes deliveries created before cutoff, and their attempts, in chunks.

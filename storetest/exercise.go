@@ -46,6 +46,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Ledger", testLedger},
 		{"ClaimOnce", testClaimOnce},
 		{"DeleteWhileQueueing", testDeleteWhileQueueing},
+		{"DeliveryCurrent", testDeliveryCurrent},
 		{"PruneWebhookDeliveries", testPruneWebhookDeliveries},
 		{"Events", testEvents},
 		{"ListEvents", testListEvents},

@@ -176,3 +176,53 @@ func testDeleteWhileQueueing(t *testing.T, open Opener) {
 		t.Errorf("%d events still count a delivery to the deleted endpoint", len(pending))
 	}
 }
+
+// testDeliveryCurrent: a claimed delivery may be attempted while it is pending under its lease and its
+// endpoint is enabled at the same URL, and not once the endpoint is disabled, moved or deleted.
+func testDeliveryCurrent(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	scope := newAccount(t, s)
+	url := "https://hooks.example.com/casapay"
+	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
+	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
+		t.Fatalf("CreateWebhookEndpoint: %v", err)
+	}
+	createCustomer(t, s, scope, janeParams(), 0)
+	claimed, err := s.ClaimWebhookDeliveries(ctx, time.Now(), time.Minute, 10, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("ClaimWebhookDeliveries = %d, %v; want 1", len(claimed), err)
+	}
+	d := claimed[0]
+	check := func(what string, want bool) {
+		t.Helper()
+		if got, err := s.WebhookDeliveryCurrent(ctx, d); err != nil || got != want {
+			t.Errorf("%s: WebhookDeliveryCurrent = %t, %v; want %t", what, got, err, want)
+		}
+	}
+	check("as claimed", true)
+	stale := *d
+	stale.Lease = "another"
+	if got, _ := s.WebhookDeliveryCurrent(ctx, &stale); got {
+		t.Errorf("under another lease: current")
+	}
+	update := func(p *casapay.WebhookEndpointParams) {
+		t.Helper()
+		if _, err := s.UpdateWebhookEndpoint(ctx, scope, w.ID, p, casapay.Request{}); err != nil {
+			t.Fatalf("UpdateWebhookEndpoint: %v", err)
+		}
+	}
+	yes, no := true, false
+	update(&casapay.WebhookEndpointParams{Disabled: &yes})
+	check("endpoint disabled", false)
+	update(&casapay.WebhookEndpointParams{Disabled: &no})
+	check("endpoint enabled again", true)
+	moved := "https://elsewhere.example.com/casapay"
+	update(&casapay.WebhookEndpointParams{URL: &moved})
+	check("endpoint moved", false)
+	update(&casapay.WebhookEndpointParams{URL: &url})
+	if _, err := s.DeleteWebhookEndpoint(ctx, scope, w.ID, casapay.Request{}); err != nil {
+		t.Fatalf("DeleteWebhookEndpoint: %v", err)
+	}
+	check("endpoint deleted", false)
+}

@@ -184,6 +184,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 				d.Logger.ErrorContext(ctx, "claim webhook deliveries", "err", err)
 			}
 		}
+		claimedAt := d.Now()
 		for _, dl := range claimed {
 			wg.Go(func() {
 				if !gates.enter(ctx, dl.EndpointID) {
@@ -205,6 +206,17 @@ func (d *Deliverer) Run(ctx context.Context) {
 				deadline := expires.Add(-d.Timeout / 2)
 				if d.Now().Add(d.Timeout).After(deadline) {
 					return
+				}
+				// A delivery that waited for its place asks whether it may still go: its endpoint
+				// may have been disabled, deleted or moved meanwhile. One that did not wait was
+				// claimed a moment ago, from an enabled endpoint.
+				if d.Now().Sub(claimedAt) > time.Second {
+					if ok, err := d.Store.WebhookDeliveryCurrent(ctx, dl); err != nil || !ok {
+						if err != nil && ctx.Err() == nil {
+							d.Logger.ErrorContext(ctx, "check webhook delivery", "delivery", dl.ID, "err", err)
+						}
+						return
+					}
 				}
 				// An attempt once started is finished even if the process is asked to stop: its
 				// outcome is recorded, and the receiver is not sent the event again for nothing.
