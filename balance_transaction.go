@@ -162,11 +162,11 @@ func InitialBalanceTransaction(scope Scope, c *Customer) *BalanceTransaction {
 
 // Apply changes b's description and metadata as an update with p would.
 func (b *BalanceTransaction) Apply(p *BalanceTransactionParams) error {
-	holder := Customer{Metadata: b.Metadata}
-	if err := holder.Apply(&CustomerParams{Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}); err != nil {
+	metadata, err := mergeMetadata(b.Metadata, p.Metadata, p.ClearMetadata)
+	if err != nil {
 		return err
 	}
-	b.Metadata = holder.Metadata
+	b.Metadata = metadata
 	setOptional(&b.Description, p.Description)
 	return nil
 }

@@ -256,23 +256,9 @@ func NewCustomer(scope Scope, p *CustomerParams, now time.Time) (*Customer, erro
 // Apply changes c as an update with p would: only the given fields, "" unsets, metadata merges.
 // It fails, leaving c unchanged, if the merged metadata would exceed MaxMetadataKeys.
 func (c *Customer) Apply(p *CustomerParams) error {
-	metadata := c.Metadata
-	if p.ClearMetadata || len(p.Metadata) > 0 {
-		metadata = map[string]string{}
-		if !p.ClearMetadata {
-			maps.Copy(metadata, c.Metadata)
-		}
-		for k, v := range p.Metadata {
-			if v == "" {
-				delete(metadata, k)
-			} else {
-				metadata[k] = v
-			}
-		}
-		if len(metadata) > MaxMetadataKeys {
-			return InvalidParam(CodeParameterInvalidString, "metadata",
-				"Invalid metadata: a customer can have at most %d metadata keys.", MaxMetadataKeys)
-		}
+	metadata, err := mergeMetadata(c.Metadata, p.Metadata, p.ClearMetadata)
+	if err != nil {
+		return err
 	}
 	c.Metadata = metadata
 	setOptional(&c.Name, p.Name)
@@ -282,27 +268,59 @@ func (c *Customer) Apply(p *CustomerParams) error {
 	if c.DefaultPaymentMethod == nil {
 		setOptional(&c.DefaultPaymentMethod, p.PaymentMethodID)
 	}
-	if a := p.Address; a != nil {
-		var addr Address
-		if c.Address != nil && !a.Unset {
-			addr = *c.Address
-		}
-		setOptional(&addr.Line1, a.Line1)
-		setOptional(&addr.Line2, a.Line2)
-		setOptional(&addr.City, a.City)
-		setOptional(&addr.State, a.State)
-		setOptional(&addr.PostalCode, a.PostalCode)
-		setOptional(&addr.Country, a.Country)
-		if addr.Country != nil {
-			country := strings.ToUpper(*addr.Country)
-			addr.Country = &country
-		}
-		c.Address = &addr
-		if addr.empty() {
-			c.Address = nil
+	c.Address = applyAddress(c.Address, p.Address)
+	return nil
+}
+
+// applyAddress returns an address as an update with a leaves it: nil a leaves it as it is, a.Unset
+// removes it, and each given field is set ("" unsets it). An address left with no field is nil.
+func applyAddress(current *Address, a *AddressParams) *Address {
+	if a == nil {
+		return current
+	}
+	var addr Address
+	if current != nil && !a.Unset {
+		addr = *current
+	}
+	setOptional(&addr.Line1, a.Line1)
+	setOptional(&addr.Line2, a.Line2)
+	setOptional(&addr.City, a.City)
+	setOptional(&addr.State, a.State)
+	setOptional(&addr.PostalCode, a.PostalCode)
+	setOptional(&addr.Country, a.Country)
+	if addr.Country != nil {
+		country := strings.ToUpper(*addr.Country)
+		addr.Country = &country
+	}
+	if addr.empty() {
+		return nil
+	}
+	return &addr
+}
+
+// mergeMetadata returns an object's metadata as an update leaves it, for every object that has
+// metadata: clear removes every key first, then set merges key by key, an empty value removing its key.
+// current is not changed. It fails if the result would have more than MaxMetadataKeys keys.
+func mergeMetadata(current, set map[string]string, clear bool) (map[string]string, error) {
+	if !clear && len(set) == 0 {
+		return current, nil
+	}
+	merged := map[string]string{}
+	if !clear {
+		maps.Copy(merged, current)
+	}
+	for k, v := range set {
+		if v == "" {
+			delete(merged, k)
+		} else {
+			merged[k] = v
 		}
 	}
-	return nil
+	if len(merged) > MaxMetadataKeys {
+		return nil, InvalidParam(CodeParameterInvalidString, "metadata",
+			"Invalid metadata: an object can have at most %d metadata keys.", MaxMetadataKeys)
+	}
+	return merged, nil
 }
 
 // setOptional applies one optional parameter: nil leaves *field alone, "" unsets it.

@@ -311,20 +311,18 @@ func (pm *PaymentMethod) Apply(p *PaymentMethodParams, now time.Time) error {
 		}
 		newCard = &card
 	}
-	// The customer's Apply holds the rules of these fields; a payment method's billing details are
-	// applied through a customer that holds them.
-	holder := Customer{Name: pm.BillingDetails.Name, Email: pm.BillingDetails.Email, Phone: pm.BillingDetails.Phone,
-		Address: pm.BillingDetails.Address, Metadata: pm.Metadata}
-	cp := &CustomerParams{Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}
-	if b := p.BillingDetails; b != nil {
-		cp.Name, cp.Email, cp.Phone, cp.Address = b.Name, b.Email, b.Phone, b.Address
-	}
-	if err := holder.Apply(cp); err != nil {
+	metadata, err := mergeMetadata(pm.Metadata, p.Metadata, p.ClearMetadata)
+	if err != nil {
 		return err
 	}
-	pm.Card = newCard
-	pm.BillingDetails = BillingDetails{Address: holder.Address, Email: holder.Email, Name: holder.Name, Phone: holder.Phone}
-	pm.Metadata = holder.Metadata
+	billing := pm.BillingDetails
+	if b := p.BillingDetails; b != nil {
+		setOptional(&billing.Name, b.Name)
+		setOptional(&billing.Email, b.Email)
+		setOptional(&billing.Phone, b.Phone)
+		billing.Address = applyAddress(billing.Address, b.Address)
+	}
+	pm.Card, pm.BillingDetails, pm.Metadata = newCard, billing, metadata
 	return nil
 }
 

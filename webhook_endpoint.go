@@ -243,11 +243,11 @@ func (w *WebhookEndpoint) Apply(p *WebhookEndpointParams) error {
 }
 
 func (w *WebhookEndpoint) applyMetadata(p *WebhookEndpointParams) error {
-	holder := Customer{Metadata: w.Metadata}
-	if err := holder.Apply(&CustomerParams{Metadata: p.Metadata, ClearMetadata: p.ClearMetadata}); err != nil {
+	metadata, err := mergeMetadata(w.Metadata, p.Metadata, p.ClearMetadata)
+	if err != nil {
 		return err
 	}
-	w.Metadata = holder.Metadata
+	w.Metadata = metadata
 	return nil
 }
 
