@@ -66,14 +66,8 @@ func (e executor) BalanceTransactionPosition(ctx context.Context, scope casapay.
 WHERE account_id = $1 AND livemode = $2 AND customer_id = $3 AND id = $4`, scope.AccountID, scope.Livemode, customerID, id)
 }
 
-const (
-	listBalanceTransactionsOlder = `SELECT ` + balanceTransactionColumns + ` FROM balance_transactions
-WHERE account_id = $1 AND livemode = $2 AND customer_id = $5 AND ($3::bigint IS NULL OR (created, id) < ($3, $4::text))
-ORDER BY created DESC, id DESC LIMIT $6`
-	listBalanceTransactionsNewer = `SELECT ` + balanceTransactionColumns + ` FROM balance_transactions
-WHERE account_id = $1 AND livemode = $2 AND customer_id = $5 AND (created, id) > ($3, $4::text)
-ORDER BY created, id LIMIT $6`
-)
+var listBalanceTransactionsOlder, listBalanceTransactionsNewer = pageQueries(
+	`SELECT `+balanceTransactionColumns+` FROM balance_transactions WHERE account_id = $1 AND livemode = $2 AND customer_id = $5`, 6)
 
 // BalanceTransactionPage reads a page of the customer's transactions, in reading order.
 func (e executor) BalanceTransactionPage(ctx context.Context, scope casapay.Scope, customerID string, from *storage.Keyset, fetch int) ([]*casapay.BalanceTransaction, error) {

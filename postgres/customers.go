@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -118,22 +119,20 @@ WHERE account_id = $1 AND livemode = $2 AND NOT deleted
 	AND ($5::bigint IS NULL OR created >= $5) AND ($6::bigint IS NULL OR created <= $6)
 	AND ($7::text IS NULL OR email_lower = $7)`
 
-// The keyset of every page query, after its WHERE: pageOlder pages newest first, from the top or strictly
-// after the cursor ($3, $4); pageNewer pages oldest first from just before the cursor, for ending_before.
-// $8 is the number of rows to fetch.
-const (
-	pageOlder = `
+// pageQueries returns the two queries of a list's pages: query (a SELECT … FROM … WHERE) followed by
+// the keyset. older pages newest first, from the top or strictly after the cursor ($3, $4); newer pages
+// oldest first from just before the cursor, for ending_before. $fetch is the number of rows to fetch.
+// Every list binds the scope as $1 and $2 and the cursor as $3 and $4; its own filters come after.
+func pageQueries(query string, fetch int) (older, newer string) {
+	limit := fmt.Sprintf(" LIMIT $%d", fetch)
+	return query + `
 	AND ($3::bigint IS NULL OR (created, id) < ($3, $4::text))
-ORDER BY created DESC, id DESC LIMIT $8`
-	pageNewer = `
+ORDER BY created DESC, id DESC` + limit, query + `
 	AND (created, id) > ($3, $4::text)
-ORDER BY created, id LIMIT $8`
-)
+ORDER BY created, id` + limit
+}
 
-const (
-	listCustomersOlder = `SELECT ` + customerColumns + ` FROM customers` + listCustomersWhere + pageOlder
-	listCustomersNewer = `SELECT ` + customerColumns + ` FROM customers` + listCustomersWhere + pageNewer
-)
+var listCustomersOlder, listCustomersNewer = pageQueries(`SELECT `+customerColumns+` FROM customers`+listCustomersWhere, 8)
 
 // CustomerPage reads a page of the scope's customers that are not deleted, in reading order.
 func (e executor) CustomerPage(ctx context.Context, scope casapay.Scope, f casapay.CustomerFilter, from *storage.Keyset, fetch int) ([]*casapay.Customer, error) {

@@ -65,10 +65,7 @@ WHERE account_id = $1 AND livemode = $2
 	AND ($7::text IS NULL OR type = $7) AND ($9::text[] IS NULL OR type = ANY($9))
 	AND ($10::boolean IS NULL OR (pending_webhooks = 0) = $10)`
 
-const (
-	listEventsOlder = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + pageOlder
-	listEventsNewer = `SELECT ` + eventColumns + ` FROM events` + listEventsWhere + pageNewer
-)
+var listEventsOlder, listEventsNewer = pageQueries(`SELECT `+eventColumns+` FROM events`+listEventsWhere, 8)
 
 // EventPage reads a page of the scope's events, in reading order.
 func (e executor) EventPage(ctx context.Context, scope casapay.Scope, f casapay.EventFilter, from *storage.Keyset, fetch int) ([]*casapay.Event, error) {

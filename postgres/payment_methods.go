@@ -114,20 +114,8 @@ const listPaymentMethodsWhere = `
 WHERE account_id = $1 AND livemode = $2
 	AND ($5::text IS NULL OR customer = $5) AND ($6::text IS NULL OR type = $6)`
 
-const (
-	listPaymentMethodsOlder = `SELECT ` + paymentMethodColumns + ` FROM payment_methods` + listPaymentMethodsWhere + pageOlderNoFilter
-	listPaymentMethodsNewer = `SELECT ` + paymentMethodColumns + ` FROM payment_methods` + listPaymentMethodsWhere + pageNewerNoFilter
-)
-
-// pageOlderNoFilter and pageNewerNoFilter are pageOlder and pageNewer with the fetch as $7.
-const (
-	pageOlderNoFilter = `
-	AND ($3::bigint IS NULL OR (created, id) < ($3, $4::text))
-ORDER BY created DESC, id DESC LIMIT $7`
-	pageNewerNoFilter = `
-	AND (created, id) > ($3, $4::text)
-ORDER BY created, id LIMIT $7`
-)
+var listPaymentMethodsOlder, listPaymentMethodsNewer = pageQueries(
+	`SELECT `+paymentMethodColumns+` FROM payment_methods`+listPaymentMethodsWhere, 7)
 
 // PaymentMethodPage reads a page of the scope's payment methods, in reading order.
 func (e executor) PaymentMethodPage(ctx context.Context, scope casapay.Scope, f casapay.PaymentMethodFilter, from *storage.Keyset, fetch int) ([]*casapay.PaymentMethod, error) {

@@ -99,14 +99,8 @@ func (e executor) WebhookEndpointPosition(ctx context.Context, scope casapay.Sco
 		scope.AccountID, scope.Livemode, id)
 }
 
-const (
-	listWebhookEndpointsOlder = `SELECT ` + webhookEndpointColumns + ` FROM webhook_endpoints
-WHERE account_id = $1 AND livemode = $2 AND ($3::bigint IS NULL OR (created, id) < ($3, $4::text))
-ORDER BY created DESC, id DESC LIMIT $5`
-	listWebhookEndpointsNewer = `SELECT ` + webhookEndpointColumns + ` FROM webhook_endpoints
-WHERE account_id = $1 AND livemode = $2 AND (created, id) > ($3, $4::text)
-ORDER BY created, id LIMIT $5`
-)
+var listWebhookEndpointsOlder, listWebhookEndpointsNewer = pageQueries(
+	`SELECT `+webhookEndpointColumns+` FROM webhook_endpoints WHERE account_id = $1 AND livemode = $2`, 5)
 
 // WebhookEndpointPage reads a page of the scope's endpoints, in reading order.
 func (e executor) WebhookEndpointPage(ctx context.Context, scope casapay.Scope, from *storage.Keyset, fetch int) ([]*casapay.WebhookEndpoint, error) {
