@@ -21,13 +21,6 @@ func scanBalanceTransaction(row pgx.CollectableRow) (*casapay.BalanceTransaction
 	return &b, nil
 }
 
-func metadataOrEmpty(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
-}
-
 const insertBalanceTransaction = `
 INSERT INTO balance_transactions (account_id, livemode, id, customer_id, amount, currency, description, ending_balance,
 	metadata, type, created)

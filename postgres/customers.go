@@ -34,12 +34,8 @@ func customerArgs(c *casapay.Customer) []any {
 		lower := strings.ToLower(*c.Email)
 		emailLower = &lower
 	}
-	metadata := c.Metadata
-	if metadata == nil {
-		metadata = map[string]string{} // the column is NOT NULL; the customer object's metadata is {} when empty
-	}
 	// A nil *Address reaches pgx as a typed nil, which it sends as SQL NULL, not as JSON null.
-	return []any{c.Name, c.Email, emailLower, c.Phone, c.Address, c.DefaultPaymentMethod, c.Balance, c.Currency, metadata}
+	return []any{c.Name, c.Email, emailLower, c.Phone, c.Address, c.DefaultPaymentMethod, c.Balance, c.Currency, metadataOrEmpty(c.Metadata)}
 }
 
 // customerRowColumns are the columns customerRow fills, in its order, which is insertCustomer's.

@@ -227,3 +227,12 @@ func scalar[T any](ctx context.Context, e executor, sql string, args ...any) (T,
 	err := e.q.QueryRow(ctx, sql, args...).Scan(&v)
 	return v, interpret(err)
 }
+
+// metadataOrEmpty returns m, or {} for nil: every metadata column is NOT NULL, and an object's metadata
+// is {} when empty.
+func metadataOrEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

@@ -164,15 +164,11 @@ func encodeCustomer(c *casapay.Customer) (address, metadata any, err error) {
 		}
 		address = string(b)
 	}
-	m := c.Metadata
-	if m == nil {
-		m = map[string]string{}
-	}
-	b, err := json.Marshal(m)
+	m, err := encodeMetadata(c.Metadata)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode metadata: %w", err)
+		return nil, nil, err
 	}
-	return address, string(b), nil
+	return address, m, nil
 }
 
 // scanCustomer reads customerColumns.
