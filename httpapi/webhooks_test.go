@@ -423,3 +423,41 @@ func liveScope(t *testing.T, e *env) casapay.Scope {
 	}
 	return k.Scope()
 }
+
+// TestWebhookRedirectsNotFollowed: a 3xx is a failed attempt, retried, and its Location is never
+// requested.
+func TestWebhookRedirectsNotFollowed(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open storetest.Opener) {
+		e := newWebhookEnv(t, open)
+		var mu sync.Mutex
+		target, redirects := 0, 0
+		elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			target++
+			mu.Unlock()
+		}))
+		t.Cleanup(elsewhere.Close)
+		redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			redirects++
+			mu.Unlock()
+			http.Redirect(w, r, elsewhere.URL, http.StatusTemporaryRedirect)
+		}))
+		t.Cleanup(redirecting.Close)
+		mustStatus(t, e.post(t, "/v1/webhook_endpoints", "url="+url.QueryEscape(redirecting.URL)+"&enabled_events[]=*"), http.StatusOK)
+		mustStatus(t, e.post(t, "/v1/customers", "name=Jane"), http.StatusOK)
+		eventually(t, "a retry after the redirect", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return redirects >= 2
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if target != 0 {
+			t.Errorf("the redirect's target got %d requests", target)
+		}
+		if n := len(e.listEvents(t, "delivery_success=false")); n != 1 {
+			t.Errorf("%d undelivered events after redirects, want 1", n)
+		}
+	})
+}
