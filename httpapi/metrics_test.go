@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/casapay/casapay"
 	"github.com/casapay/casapay/httpapi"
 	"github.com/casapay/casapay/openapi/openapitest"
 	"github.com/casapay/casapay/storetest"
@@ -164,5 +165,41 @@ func TestMetricsNotExposed(t *testing.T) {
 	requests, _ := requestCounts(t, reg)
 	if diff := cmp.Diff(map[string]float64{"unmatched GET 404": 1}, requests); diff != "" {
 		t.Errorf("casapay_http_requests_total (-want +got):\n%s", diff)
+	}
+}
+
+// TestRateLimitDecisionsCounted: the limiter's decisions are counted in the metrics, refusals by reason.
+func TestRateLimitDecisionsCounted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	store := storetest.OpenSQLite(t)
+	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.NewTextHandler(t.Output(), nil)), store, time.Now,
+		httpapi.NewMetrics(reg), httpapi.WithRateLimits(casapay.RateLimits{Live: 100, Test: 1})))
+	t.Cleanup(srv.Close)
+	key, _ := createAccount(t, store, "Limited")
+	refused := 0
+	for range 1 + casapay.RateBurst + 5 {
+		if code, _, _ := send(t, "GET", srv.URL+"/v1/customers", key, ""); code == http.StatusTooManyRequests {
+			refused++
+		}
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	counts := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "casapay_rate_limit_decisions_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			counts[labels["decision"]+"/"+labels["reason"]] += m.GetCounter().GetValue()
+		}
+	}
+	if refused == 0 || counts["refused/global-rate"] != float64(refused) || counts["admitted/"] != float64(1+casapay.RateBurst+5-refused) {
+		t.Errorf("decisions counted %v, want %d refused for global-rate and the rest admitted", counts, refused)
 	}
 }
