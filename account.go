@@ -37,6 +37,9 @@ type APIKey struct {
 	Last4     string // the secret's last four characters, to tell keys apart in listings
 	Created   time.Time
 	RevokedAt *time.Time // nil while the key works
+	// RateLimit is the account's own rate limit in the key's mode, in requests per second, or 0 when the
+	// server's applies (see AccountStore.SetAccountRateLimits). FindAPIKey fills it in.
+	RateLimit int
 }
 
 // Secret key prefixes. The mode of a key is part of the key, as in Stripe.

@@ -48,6 +48,15 @@ type AccountStore interface {
 	// FindAPIKey returns the key stored under hash, revoked or not, or resource_missing.
 	FindAPIKey(ctx context.Context, hash string) (*APIKey, error)
 
+	// SetAccountRateLimits sets an account's own rate limits, Live and Test requests per second, each 0
+	// for the server's (l.Off is not kept). Every process sees them from its next request of the account.
+	// It returns resource_missing (param "account") if the account does not exist.
+	SetAccountRateLimits(ctx context.Context, accountID string, l RateLimits) error
+
+	// AccountRateLimits returns an account's own rate limits, as SetAccountRateLimits set them, or
+	// resource_missing (param "account").
+	AccountRateLimits(ctx context.Context, accountID string) (RateLimits, error)
+
 	// FingerprintKey returns the key of scope's payment method fingerprints (see ModeFingerprintKey), or
 	// resource_missing (param "account").
 	FingerprintKey(ctx context.Context, scope Scope) ([]byte, error)

@@ -11,9 +11,21 @@ import (
 	"github.com/casapay/casapay"
 )
 
+// caller is what requireKey learns of a request's key: its scope, and its account's own rate limit in
+// that mode (0 for the server's).
+type caller struct {
+	scope     casapay.Scope
+	rateLimit int
+}
+
 func scopeFrom(ctx context.Context) casapay.Scope {
-	s, _ := ctx.Value(scopeKey).(casapay.Scope)
-	return s
+	c, _ := ctx.Value(scopeKey).(caller)
+	return c.scope
+}
+
+func rateLimitFrom(ctx context.Context) int {
+	c, _ := ctx.Value(scopeKey).(caller)
+	return c.rateLimit
 }
 
 // requireKey authenticates the request's secret key and puts its Scope in the context. A missing,
@@ -52,7 +64,7 @@ func requireKey(logger *slog.Logger, keys casapay.AccountStore, next http.Handle
 			writeError(w, r, logger, unauthorized(fmt.Sprintf("This API key has been revoked: %s", casapay.MaskSecret(secret))))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), scopeKey, key.Scope())))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), scopeKey, caller{key.Scope(), key.RateLimit})))
 	})
 }
 

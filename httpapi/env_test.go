@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -94,6 +95,7 @@ type request struct {
 	Body        string
 	ContentType string
 	Header      map[string]string
+	URL         string // the base URL of another server than e's
 }
 
 // do sends req, checks the answer against the OpenAPI document and the headers every answer carries,
@@ -124,7 +126,7 @@ func (e *env) send(t *testing.T, req request) (*response, *http.Request) {
 	if req.Body != "" {
 		body = strings.NewReader(req.Body)
 	}
-	hr, err := http.NewRequestWithContext(t.Context(), req.Method, e.URL+req.Path, body)
+	hr, err := http.NewRequestWithContext(t.Context(), req.Method, cmp.Or(req.URL, e.URL)+req.Path, body)
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}

@@ -24,6 +24,16 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	limited  *prometheus.CounterVec
+	budget   *prometheus.CounterVec
+}
+
+// rateBudget counts one exchange with a shared rate budget ("draw" or "return") and the requests it
+// moved; a nil m counts nothing.
+func (m *Metrics) rateBudget(op string, requests int) {
+	if m != nil {
+		m.budget.WithLabelValues(op, "exchanges").Inc()
+		m.budget.WithLabelValues(op, "requests").Add(float64(requests))
+	}
 }
 
 // rateLimited counts one decision of the rate limiter; a nil m counts nothing.
@@ -52,7 +62,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "casapay_rate_limit_decisions_total",
 		Help: "Requests the rate limiter admitted or refused, by decision and, for refusals, reason (global-rate or global-concurrency).",
 	}, []string{"decision", "reason"})
-	reg.MustRegister(m.requests, m.duration, m.limited)
+	m.budget = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "casapay_rate_budget_total",
+		Help: "Round trips to the rate budgets shared through PostgreSQL (what=exchanges), and the requests they drew or returned (what=requests), by op (draw or return).",
+	}, []string{"op", "what"})
+	reg.MustRegister(m.requests, m.duration, m.limited, m.budget)
 	return m
 }
 

@@ -1,39 +1,70 @@
 package httpapi
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/casapay/casapay"
 )
 
-// limiter holds each account's budgets in one process: a token bucket per account, mode and kind of
-// request (reads are GET; writes POST and DELETE), refilled at the mode's rate with casapay.RateBurst
-// above it, and a count of the account's requests in flight in each mode, bounded by the same number.
+// leaseTerm is how long a process keeps requests it drew from a shared budget and has not used before it
+// hands them back, so that a process whose clients went quiet does not sit on a budget others need.
+const leaseTerm = 250 * time.Millisecond
+
+// sliceOf is how many requests a process draws from a shared budget at a time: a tenth of a second's
+// worth, so that a busy account costs its process about ten round trips a second whatever its load, and
+// a process holds little that others might need.
+func sliceOf(perSecond int) int { return max(1, perSecond/10) }
+
+// limiter holds each account's budgets, per mode and kind of request (reads are GET; writes POST and
+// DELETE): token buckets of the mode's rate with casapay.RateBurst above it (casapay.NewRateBucket).
+// It also counts each account's requests in flight in each mode in this process, bounded by the rate.
+//
+// With a store that shares budgets between processes (casapay.RateBudgets, PostgreSQL), the buckets
+// live in the database and the limiter leases slices of them (sliceOf): a request takes from the
+// slice in hand, and only the request that finds it empty draws the next one, in one statement, while
+// the process's other requests of the budget wait for that draw. When the bucket cannot fill a slice,
+// the limiter refuses locally until it can, and a slice left unused for leaseTerm goes back to the
+// bucket. Otherwise (SQLite, one process) the buckets are in memory.
 type limiter struct {
-	limits   casapay.RateLimits
-	metrics  *Metrics
+	limits  casapay.RateLimits
+	metrics *Metrics
+	shared  casapay.RateBudgets // nil: buckets in memory
+	logger  *slog.Logger
+	now     func() time.Time
+
 	mu       sync.Mutex
-	buckets  map[bucketKey]*rate.Limiter
+	buckets  map[casapay.RateKey]*rate.Limiter
+	leases   map[casapay.RateKey]*lease
 	inFlight map[casapay.Scope]int
+	sweeping bool // a goroutine hands back expired leases (handBack)
 }
 
-type bucketKey struct {
-	scope casapay.Scope
-	write bool
+// lease is what this process holds of one shared budget.
+type lease struct {
+	bucket  casapay.RateBucket
+	left    int           // requests drawn and not used yet
+	drawn   time.Time     // when they were drawn
+	next    time.Time     // the bucket has no slice before then: refuse without asking
+	drawing chan struct{} // non-nil while a draw is in flight, closed when it ends
 }
 
-func newLimiter(limits casapay.RateLimits, metrics *Metrics) *limiter {
-	return &limiter{limits: limits, metrics: metrics, buckets: map[bucketKey]*rate.Limiter{}, inFlight: map[casapay.Scope]int{}}
+func newLimiter(limits casapay.RateLimits, metrics *Metrics, shared casapay.RateBudgets, logger *slog.Logger, now func() time.Time) *limiter {
+	return &limiter{limits: limits, metrics: metrics, shared: shared, logger: logger, now: now,
+		buckets: map[casapay.RateKey]*rate.Limiter{}, leases: map[casapay.RateKey]*lease{}, inFlight: map[casapay.Scope]int{}}
 }
 
-// admit decides whether a request of scope may run now, and returns the function that ends it.
-func (l *limiter) admit(scope casapay.Scope, write bool) (release func(), err *casapay.Error) {
-	perSecond := l.limits.PerSecond(scope.Livemode)
+// admit decides whether a request of scope may run now, with the account's own limit (0 for the
+// server's), and returns the function that ends it.
+func (l *limiter) admit(ctx context.Context, scope casapay.Scope, write bool, own int) (release func(), err *casapay.Error) {
+	perSecond := cmp.Or(own, l.limits.PerSecond(scope.Livemode))
 	kind := "read"
 	if write {
 		kind = "write"
@@ -45,26 +76,151 @@ func (l *limiter) admit(scope casapay.Scope, write bool) (release func(), err *c
 		return nil, casapay.ErrRateLimited("global-concurrency", fmt.Sprintf(
 			"Too many requests of this account in flight at once: at most %d in this mode. Retry after the ones in flight end.", perSecond))
 	}
-	key := bucketKey{scope, write}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = rate.NewLimiter(rate.Limit(perSecond), perSecond+casapay.RateBurst)
-		l.buckets[key] = b
+	l.inFlight[scope]++ // held while take may let go of l.mu, so the bound holds for requests racing it
+	end := func() {
+		if l.inFlight[scope]--; l.inFlight[scope] == 0 {
+			delete(l.inFlight, scope)
+		}
 	}
-	if !b.Allow() {
+	if !l.take(ctx, casapay.RateKey{Scope: scope, Write: write}, casapay.NewRateBucket(perSecond)) {
+		end()
 		l.metrics.rateLimited("refused", "global-rate")
 		return nil, casapay.ErrRateLimited("global-rate", fmt.Sprintf(
 			"Too many %s requests: this account may make %d per second in this mode. Retry after a second.", kind, perSecond))
 	}
-	l.inFlight[scope]++
 	l.metrics.rateLimited("admitted", "")
 	return func() {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if l.inFlight[scope]--; l.inFlight[scope] == 0 {
-			delete(l.inFlight, scope)
-		}
+		end()
 	}, nil
+}
+
+// take takes one request from key's budget, and reports whether there was one. l.mu is held; it is let
+// go while a slice is drawn from the database, or while waiting for another request's draw.
+func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateBucket) bool {
+	if l.shared == nil {
+		lim, ok := l.buckets[key]
+		switch {
+		case !ok:
+			lim = rate.NewLimiter(rate.Limit(b.PerSecond), b.Capacity)
+			l.buckets[key] = lim
+		case lim.Burst() != b.Capacity: // the account's own limit changed
+			lim.SetLimit(rate.Limit(b.PerSecond))
+			lim.SetBurst(b.Capacity)
+		}
+		return lim.Allow()
+	}
+	for {
+		ls, ok := l.leases[key]
+		if !ok {
+			ls = &lease{}
+			l.leases[key] = ls
+		}
+		if ls.bucket != b {
+			// The account's own limit changed: what is in hand was drawn under the old one, and what
+			// was known of the bucket is not. The bucket keeps what it holds, up to its new capacity.
+			ls.bucket, ls.left, ls.next = b, 0, time.Time{}
+		}
+		if ls.left > 0 {
+			ls.left--
+			return true
+		}
+		if ls.drawing != nil {
+			drawing := ls.drawing
+			l.mu.Unlock()
+			select {
+			case <-drawing:
+			case <-ctx.Done():
+			}
+			l.mu.Lock()
+			if ctx.Err() != nil {
+				return true // the client is gone; the handler ends at once
+			}
+			continue
+		}
+		now := l.now()
+		if now.Before(ls.next) {
+			return false
+		}
+		want := sliceOf(b.PerSecond)
+		drawing := make(chan struct{})
+		ls.drawing = drawing
+		l.mu.Unlock()
+		g, err := l.shared.DrawRateBudget(ctx, key, b, now, want)
+		l.mu.Lock()
+		ls.drawing = nil
+		close(drawing)
+		if err != nil {
+			// The request needs the database as much as the draw did: let it go on and meet the outage
+			// in its handler, which answers it as one.
+			l.logger.WarnContext(ctx, "draw rate budget", "err", err)
+			return true
+		}
+		l.metrics.rateBudget("draw", g.Granted)
+		ls.left += g.Granted
+		ls.drawn = now
+		if g.Granted < want {
+			ls.next = b.Available(g, want)
+		}
+		if ls.left > 0 && !l.sweeping {
+			l.sweeping = true
+			go l.sweep()
+		}
+		if ls.left == 0 {
+			return false
+		}
+		ls.left--
+		return true
+	}
+}
+
+// sweep hands back expired leases every half leaseTerm until this process holds none.
+func (l *limiter) sweep() {
+	tick := time.NewTicker(leaseTerm / 2)
+	defer tick.Stop()
+	for range tick.C {
+		if !l.handBack() {
+			return
+		}
+	}
+}
+
+// handBack gives back the requests that leases have kept unused for leaseTerm, forgets leases that hold
+// nothing and know nothing, and reports whether any lease still holds requests. When none does, it
+// clears l.sweeping, for the next draw to start a sweep again.
+func (l *limiter) handBack() bool {
+	type unused struct {
+		key    casapay.RateKey
+		bucket casapay.RateBucket
+		n      int
+	}
+	var back []unused
+	l.mu.Lock()
+	now := l.now()
+	holding := false
+	for key, ls := range l.leases {
+		if ls.left > 0 && now.Sub(ls.drawn) >= leaseTerm {
+			back = append(back, unused{key, ls.bucket, ls.left})
+			ls.left = 0
+		}
+		holding = holding || ls.left > 0
+		if ls.left == 0 && ls.drawing == nil && !now.Before(ls.next) {
+			delete(l.leases, key)
+		}
+	}
+	l.sweeping = holding
+	l.mu.Unlock()
+	for _, u := range back {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := l.shared.ReturnRateBudget(ctx, u.key, u.bucket, u.n); err != nil {
+			l.logger.Warn("return rate budget", "err", err)
+		} else {
+			l.metrics.rateBudget("return", u.n)
+		}
+		cancel()
+	}
+	return holding
 }
 
 // limitRate admits each authenticated request through l before next runs, or answers 429.
@@ -73,7 +229,8 @@ func limitRate(logger *slog.Logger, l *limiter, next http.Handler) http.Handler 
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		release, err := l.admit(scopeFrom(r.Context()), r.Method != http.MethodGet && r.Method != http.MethodHead)
+		write := r.Method != http.MethodGet && r.Method != http.MethodHead
+		release, err := l.admit(r.Context(), scopeFrom(r.Context()), write, rateLimitFrom(r.Context()))
 		if err != nil {
 			writeError(w, r, logger, err)
 			return

@@ -3,14 +3,17 @@ package httpapi_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stripe/stripe-go/v82"
 
 	"github.com/casapay/casapay"
@@ -123,5 +126,117 @@ func TestStripeGoRateLimited(t *testing.T) {
 	// lock_timeout (its error.go, canRetry), and Stripe's own code for a rate limit is rate_limit.
 	if _, err := client(5).V1Customers.Retrieve(t.Context(), "cus_0000000000000000000000000", nil); !errors.As(err, &se) || se.Code != stripe.ErrorCodeRateLimit {
 		t.Errorf("stripe-go with retries: %v, want its rate_limit error", err)
+	}
+}
+
+// countAdmitted sends n reads with key to each URL in turn and returns how many were admitted, failing
+// the test on any answer but 200 and a global-rate 429 with the limit in its message.
+func countAdmitted(t *testing.T, e *env, urls []string, key string, n, perSecond int) int {
+	t.Helper()
+	admitted := 0
+	for i := range n {
+		r := e.do(t, request{Method: "GET", Path: "/v1/customers?limit=1", Key: key, URL: urls[i%len(urls)]})
+		switch {
+		case r.Status == http.StatusOK:
+			admitted++
+		case r.Status == http.StatusTooManyRequests:
+			if got := r.Error(t); r.Header.Get("Stripe-Rate-Limited-Reason") != "global-rate" ||
+				!strings.Contains(got.Message, fmt.Sprintf("may make %d per second", perSecond)) {
+				t.Fatalf("429 %q (reason %q), want global-rate naming %d a second", got.Message, r.Header.Get("Stripe-Rate-Limited-Reason"), perSecond)
+			}
+		default:
+			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+	}
+	return admitted
+}
+
+// TestAccountRateLimit: an account's own limit (casapay accounts rate-limits) takes the place of the
+// server's for that account and mode only, from its next request, without a restart.
+func TestAccountRateLimit(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open storetest.Opener) {
+		e := newLimitedEnv(t, open, casapay.RateLimits{Live: 1000, Test: 1000}, nil, nil)
+		scope := func(key string) casapay.Scope {
+			k, err := e.Store.FindAPIKey(t.Context(), casapay.HashAPIKey(key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k.Scope()
+		}
+		mustStatus(t, e.get(t, "/v1/customers"), http.StatusOK) // the server is running, with the server's limit
+		if err := e.Store.SetAccountRateLimits(t.Context(), scope(e.TestKey).AccountID, casapay.RateLimits{Test: 1}); err != nil {
+			t.Fatal(err)
+		}
+		// 1 a second: a budget of 1 + casapay.RateBurst, which the loop may see refilled by one or two.
+		if got := countAdmitted(t, e, []string{e.URL}, e.TestKey, 1+casapay.RateBurst+10, 1); got < casapay.RateBurst || got > casapay.RateBurst+3 {
+			t.Errorf("%d reads admitted at an own limit of 1 a second, want about %d", got, 1+casapay.RateBurst)
+		}
+		// The account's live mode, and another account, keep the server's 1000 a second.
+		for _, key := range []string{e.LiveKey, e.OtherKey} {
+			if got := countAdmitted(t, e, []string{e.URL}, key, 1+casapay.RateBurst+10, 1000); got != 1+casapay.RateBurst+10 {
+				t.Errorf("%d of %d reads admitted under the server's limit", got, 1+casapay.RateBurst+10)
+			}
+		}
+	})
+}
+
+// TestRateLimitSharedBetweenServers: two servers on one PostgreSQL database draw from the same budget,
+// so together they admit what one would, and they draw it in slices: far fewer round trips to the
+// database than requests admitted.
+func TestRateLimitSharedBetweenServers(t *testing.T) {
+	store := storetest.OpenPostgres(t)
+	reg := prometheus.NewRegistry()
+	const perSecond = 100
+	limits := casapay.RateLimits{Live: perSecond, Test: perSecond}
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	servers := []string{}
+	for i := range 2 {
+		var metrics *httpapi.Metrics
+		if i == 0 {
+			metrics = httpapi.NewMetrics(reg)
+		}
+		srv := httptest.NewServer(httpapi.NewServer(logger, store, time.Now, metrics, httpapi.WithRateLimits(limits)))
+		t.Cleanup(srv.Close)
+		servers = append(servers, srv.URL)
+	}
+	e := &env{URL: servers[0], Store: store, checker: openapitest.New(t)}
+	e.TestKey, _ = createAccount(t, store, "Shared Lettings")
+
+	const sent = 600
+	start := time.Now()
+	admitted := countAdmitted(t, e, servers, e.TestKey, sent, perSecond)
+	elapsed := time.Since(start)
+	// A bucket of perSecond+RateBurst, refilled at perSecond while the loop ran; each server may hold a
+	// slice it has not used yet, which only lowers the count.
+	bound := perSecond + casapay.RateBurst + int(elapsed.Seconds()*perSecond) + 1
+	if admitted > bound {
+		t.Errorf("two servers admitted %d reads in %v, over the shared budget's %d", admitted, elapsed, bound)
+	}
+	if admitted < perSecond+casapay.RateBurst-2*perSecond/10 {
+		t.Errorf("two servers admitted %d reads, less than the bucket's first %d", admitted, perSecond+casapay.RateBurst)
+	}
+
+	// Server 0's round trips for the budget: draws of a tenth of a second's budget at a time.
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "casapay_rate_budget_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			counts[labels["op"]+"/"+labels["what"]] += m.GetCounter().GetValue()
+		}
+	}
+	served := admitted / 2 // the requests alternate between the servers
+	if draws := counts["draw/exchanges"]; draws == 0 || draws > float64(sent/2)/4 || counts["draw/requests"] < float64(served-perSecond/10) {
+		t.Errorf("server 0 admitted about %d of %d requests with %v; want a draw per slice of %d, far fewer than its requests",
+			served, sent/2, counts, perSecond/10)
 	}
 }

@@ -35,8 +35,9 @@ func WithLookup(lookup func(ctx context.Context, host string) ([]netip.Addr, err
 	return func(o *options) { o.hosts.lookup = lookup }
 }
 
-// WithRateLimits limits each account's requests in this process (see casapay.RateLimits). Without
-// it, nothing is limited.
+// WithRateLimits limits each account's requests (see casapay.RateLimits), each account's own limits
+// taking the place of these where it has them. A store that is also casapay.RateBudgets shares the
+// budgets with every process on it; any other is limited in this process. Without it, nothing is limited.
 func WithRateLimits(limits casapay.RateLimits) Option {
 	return func(o *options) { o.limits = limits }
 }
@@ -57,7 +58,8 @@ func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, m
 		opt(&o)
 	}
 	mux := http.NewServeMux()
-	addRoutes(mux, logger, store, now, metricsHandler, o.hosts, newLimiter(o.limits, metrics))
+	shared, _ := store.(casapay.RateBudgets) // PostgreSQL: every process draws from the same budgets
+	addRoutes(mux, logger, store, now, metricsHandler, o.hosts, newLimiter(o.limits, metrics, shared, logger, now))
 	var h http.Handler = mux
 	h = rejectUncleanPaths(logger, h)
 	h = limitBody(h)

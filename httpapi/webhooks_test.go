@@ -269,7 +269,9 @@ func TestWebhookDelivery(t *testing.T) {
 		r = e.do(t, request{Method: "POST", Path: "/v1/customers", Key: e.LiveKey, Body: "name=Live"})
 		mustStatus(t, r, http.StatusOK)
 		mustStatus(t, e.post(t, "/v1/customers", "name=Last"), http.StatusOK)
+		// Each endpoint's deliveries are attempted on their own, so wait for both.
 		eventually(t, "the last delivery", func() bool { ids, _ := everything.received(); return len(ids) == 3 })
+		eventually(t, "the last customer.created delivery", func() bool { ids, _ := rc.received(); return len(ids) >= 2 })
 		if ids, _ := rc.received(); len(ids) != 2 {
 			t.Errorf("customer.created endpoint got %d events, want 2", len(ids))
 		}

@@ -50,6 +50,26 @@ func (e executor) AccountExists(ctx context.Context, id string) (bool, error) {
 	return scalar[bool](ctx, e, accountExists, id)
 }
 
+const (
+	setRateLimits = `UPDATE accounts SET rate_limit_live = nullif($2, 0), rate_limit_test = nullif($3, 0) WHERE id = $1`
+	getRateLimits = `SELECT coalesce(rate_limit_live, 0), coalesce(rate_limit_test, 0) FROM accounts WHERE id = $1`
+)
+
+// AccountRateLimitsSet sets an account's own rate limits, NULL for 0, and reports whether it exists.
+func (e executor) AccountRateLimitsSet(ctx context.Context, accountID string, l casapay.RateLimits) (bool, error) {
+	n, err := e.exec(ctx, setRateLimits, accountID, l.Live, l.Test)
+	return n > 0, err
+}
+
+// AccountRateLimitsGet returns an account's own rate limits, or storage.ErrNoRows.
+func (e executor) AccountRateLimitsGet(ctx context.Context, accountID string) (casapay.RateLimits, error) {
+	return queryOne(ctx, e, func(row pgx.CollectableRow) (casapay.RateLimits, error) {
+		var l casapay.RateLimits
+		err := row.Scan(&l.Live, &l.Test)
+		return l, err
+	}, getRateLimits, accountID)
+}
+
 const insertAPIKey = `
 INSERT INTO api_keys (id, account_id, livemode, hash, last4, created, revoked_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`
@@ -60,9 +80,13 @@ func (e executor) APIKeyInsert(ctx context.Context, k *casapay.APIKey) error {
 	return err
 }
 
-const selectAPIKey = `SELECT id, account_id, livemode, hash, last4, created, revoked_at FROM api_keys`
+// selectAPIKey reads each key with its account's own rate limit in the key's mode, so that a request
+// learns its limit in the lookup it makes anyway.
+const selectAPIKey = `SELECT k.id, k.account_id, k.livemode, k.hash, k.last4, k.created, k.revoked_at,
+	coalesce(CASE WHEN k.livemode THEN a.rate_limit_live ELSE a.rate_limit_test END, 0)
+FROM api_keys k JOIN accounts a ON a.id = k.account_id`
 
-const listAPIKeys = selectAPIKey + ` WHERE account_id = $1 ORDER BY created, id`
+const listAPIKeys = selectAPIKey + ` WHERE k.account_id = $1 ORDER BY k.created, k.id`
 
 // APIKeyList returns an account's keys, oldest first.
 func (e executor) APIKeyList(ctx context.Context, accountID string) ([]*casapay.APIKey, error) {
@@ -80,7 +104,7 @@ func (e executor) APIKeyRevoke(ctx context.Context, accountID, keyID string, at 
 	return n > 0, err
 }
 
-const findAPIKey = selectAPIKey + ` WHERE hash = $1`
+const findAPIKey = selectAPIKey + ` WHERE k.hash = $1`
 
 // APIKeyByHash returns the key stored under hash, or storage.ErrNoRows.
 func (e executor) APIKeyByHash(ctx context.Context, hash string) (*casapay.APIKey, error) {
@@ -91,7 +115,7 @@ func (e executor) APIKeyByHash(ctx context.Context, hash string) (*casapay.APIKe
 // keeps them to the microsecond.
 func scanAPIKey(row pgx.CollectableRow) (*casapay.APIKey, error) {
 	var k casapay.APIKey
-	if err := row.Scan(&k.ID, &k.AccountID, &k.Livemode, &k.Hash, &k.Last4, &k.Created, &k.RevokedAt); err != nil {
+	if err := row.Scan(&k.ID, &k.AccountID, &k.Livemode, &k.Hash, &k.Last4, &k.Created, &k.RevokedAt, &k.RateLimit); err != nil {
 		return nil, err
 	}
 	k.Created = k.Created.UTC()

@@ -18,6 +18,8 @@ import (
 
 func TestStore(t *testing.T) { storetest.Exercise(t, storetest.OpenPostgres) }
 
+func TestRateBudgets(t *testing.T) { storetest.RateBudgets(t, storetest.OpenPostgres) }
+
 // TestSharedDatabase runs two stores on one schema, as two serve processes share one database: they
 // migrate it together, and an idempotency key in flight through one is in use for the other.
 func TestSharedDatabase(t *testing.T) {

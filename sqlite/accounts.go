@@ -53,6 +53,26 @@ func (e *executor) AccountExists(ctx context.Context, id string) (bool, error) {
 	return exists, nil
 }
 
+const (
+	setRateLimitsSQL = `UPDATE accounts SET rate_limit_live = nullif(?, 0), rate_limit_test = nullif(?, 0) WHERE id = ?`
+	getRateLimitsSQL = `SELECT coalesce(rate_limit_live, 0), coalesce(rate_limit_test, 0) FROM accounts WHERE id = ?`
+)
+
+// AccountRateLimitsSet sets an account's own rate limits, NULL for 0, and reports whether it exists.
+func (e *executor) AccountRateLimitsSet(ctx context.Context, accountID string, l casapay.RateLimits) (bool, error) {
+	n, err := e.execCount(ctx, setRateLimitsSQL, l.Live, l.Test, accountID)
+	return n > 0, err
+}
+
+// AccountRateLimitsGet returns an account's own rate limits, or storage.ErrNoRows.
+func (e *executor) AccountRateLimitsGet(ctx context.Context, accountID string) (casapay.RateLimits, error) {
+	var l casapay.RateLimits
+	if err := e.queryRow(ctx, getRateLimitsSQL, accountID).Scan(&l.Live, &l.Test); err != nil {
+		return casapay.RateLimits{}, interpret(err)
+	}
+	return l, nil
+}
+
 const insertAPIKeySQL = `
 INSERT INTO api_keys (id, account_id, livemode, hash, last4, created, revoked_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)`
@@ -69,10 +89,14 @@ func (e *executor) APIKeyInsert(ctx context.Context, k *casapay.APIKey) error {
 }
 
 const (
-	apiKeyColumns = `id, account_id, livemode, hash, last4, created, revoked_at`
+	// selectAPIKeySQL reads each key with its account's own rate limit in the key's mode, so that a
+	// request learns its limit in the lookup it makes anyway.
+	selectAPIKeySQL = `SELECT k.id, k.account_id, k.livemode, k.hash, k.last4, k.created, k.revoked_at,
+	coalesce(CASE WHEN k.livemode THEN a.rate_limit_live ELSE a.rate_limit_test END, 0)
+FROM api_keys k JOIN accounts a ON a.id = k.account_id`
 
-	listAPIKeysSQL = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE account_id = ? ORDER BY created, id`
-	findAPIKeySQL  = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE hash = ?`
+	listAPIKeysSQL = selectAPIKeySQL + ` WHERE k.account_id = ? ORDER BY k.created, k.id`
+	findAPIKeySQL  = selectAPIKeySQL + ` WHERE k.hash = ?`
 )
 
 // APIKeyList returns an account's keys, oldest first.
@@ -98,14 +122,14 @@ func (e *executor) APIKeyByHash(ctx context.Context, hash string) (*casapay.APIK
 	return scanAPIKey(e.queryRow(ctx, findAPIKeySQL, hash))
 }
 
-// scanAPIKey reads apiKeyColumns.
+// scanAPIKey reads a row of selectAPIKeySQL.
 func scanAPIKey(row scanner) (*casapay.APIKey, error) {
 	var (
 		k         casapay.APIKey
 		created   int64
 		revokedAt *int64
 	)
-	if err := row.Scan(&k.ID, &k.AccountID, &k.Livemode, &k.Hash, &k.Last4, &created, &revokedAt); err != nil {
+	if err := row.Scan(&k.ID, &k.AccountID, &k.Livemode, &k.Hash, &k.Last4, &created, &revokedAt, &k.RateLimit); err != nil {
 		return nil, interpret(err)
 	}
 	k.Created = time.Unix(created, 0).UTC()

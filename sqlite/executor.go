@@ -142,7 +142,7 @@ func statements() []string {
 		savepointSQL, releaseSavepointSQL, rollbackSavepointSQL,
 		insertAccountSQL, anyAccountSQL, accountExistsSQL, insertAPIKeySQL, listAPIKeysSQL, revokeAPIKeySQL, findAPIKeySQL,
 		insertCustomerSQL, insertCustomersSQL(importChunk), findCustomerSQL, updateCustomerSQL, customerPositionSQL,
-		insertEventSQL, findEventSQL, eventPositionSQL, pruneEventsSQL, fingerprintKeySQL,
+		insertEventSQL, findEventSQL, eventPositionSQL, pruneEventsSQL, fingerprintKeySQL, setRateLimitsSQL, getRateLimitsSQL,
 		insertPaymentMethodSQL, findPaymentMethodSQL, updatePaymentMethodSQL, attachedPaymentMethodsSQL,
 		detachPaymentMethodsSQL, countPaymentMethodsSQL, paymentMethodPositionSQL,
 		insertBalanceTransactionSQL, findBalanceTransactionSQL, updateBalanceTransactionSQL, balanceTransactionPositionSQL,

@@ -29,6 +29,11 @@ type AccountExecutor interface {
 	APIKeyRevoke(ctx context.Context, accountID, keyID string, at time.Time) (bool, error)
 	// APIKeyByHash returns the key stored under hash, or ErrNoRows.
 	APIKeyByHash(ctx context.Context, hash string) (*casapay.APIKey, error)
+	// AccountRateLimitsSet sets an account's own rate limits (0 for none), and reports whether the
+	// account exists.
+	AccountRateLimitsSet(ctx context.Context, accountID string, l casapay.RateLimits) (bool, error)
+	// AccountRateLimitsGet returns an account's own rate limits, or ErrNoRows.
+	AccountRateLimitsGet(ctx context.Context, accountID string) (casapay.RateLimits, error)
 	// AccountFingerprintKey returns an account's fingerprint key, or ErrNoRows.
 	AccountFingerprintKey(ctx context.Context, accountID string) ([]byte, error)
 }
@@ -142,6 +147,33 @@ func (s *Store) FindAPIKey(ctx context.Context, hash string) (*casapay.APIKey, e
 		return nil, fmt.Errorf("find api key: %w", err)
 	}
 	return k, nil
+}
+
+// SetAccountRateLimits sets the account's own rate limits, or returns resource_missing (param
+// "account") if it does not exist.
+func (s *Store) SetAccountRateLimits(ctx context.Context, accountID string, l casapay.RateLimits) error {
+	return s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
+		found, err := ex.AccountRateLimitsSet(ctx, accountID, l)
+		if err != nil {
+			return fmt.Errorf("set rate limits of %s: %w", accountID, err)
+		}
+		if !found {
+			return casapay.NotFound("account", "account", accountID)
+		}
+		return nil
+	})
+}
+
+// AccountRateLimits returns the account's own rate limits, or resource_missing (param "account").
+func (s *Store) AccountRateLimits(ctx context.Context, accountID string) (casapay.RateLimits, error) {
+	l, err := s.d.Executor().AccountRateLimitsGet(ctx, accountID)
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return casapay.RateLimits{}, casapay.NotFound("account", "account", accountID)
+	case err != nil:
+		return casapay.RateLimits{}, fmt.Errorf("read rate limits of %s: %w", accountID, err)
+	}
+	return l, nil
 }
 
 // FingerprintKey returns the fingerprint key of scope, or resource_missing (param "account").

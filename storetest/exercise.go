@@ -38,6 +38,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"Idempotency", testIdempotency},
 		{"ConcurrentIdempotentCreate", testConcurrentIdempotentCreate},
 		{"APIKeys", testAPIKeys},
+		{"AccountRateLimits", testAccountRateLimits},
 		{"BootstrapAccount", testBootstrapAccount},
 		{"PruneIdempotencyKeys", testPruneIdempotencyKeys},
 		{"PaymentMethodChecked", testPaymentMethodChecked},

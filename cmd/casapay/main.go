@@ -2,6 +2,7 @@
 //
 //	casapay serve    [--db DB] [--addr HOST:PORT] [--metrics | --metrics-addr HOST:PORT] [--pprof-addr HOST:PORT]
 //	casapay accounts create [--db DB] --name NAME [--json]
+//	casapay accounts rate-limits [--db DB] --account ACCT [--set LIVE/TEST] [--json]
 //	casapay keys create|list|revoke [--db DB] --account ACCT ...
 //	casapay listen --api-key KEY --forward-to URL [--events TYPES] [--api-url URL]
 //
@@ -34,6 +35,8 @@ const usage = `usage:
         [--webhook-allow-private] [--webhook-timeout D] [--webhook-retry-scale X]
                                                    how webhooks are delivered
   casapay accounts create --name NAME [--json]     create an account and its first keys
+  casapay accounts rate-limits --account ACCT [--set LIVE/TEST] [--json]
+                                                   show or set an account's own rate limits
   casapay keys create --account ACCT --mode test|live [--json]
   casapay keys list --account ACCT [--json]
   casapay keys revoke --account ACCT --id KEY_ID
