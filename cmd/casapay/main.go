@@ -34,6 +34,8 @@ const usage = `usage:
         [--pprof-addr HOST:PORT]                   the Go profiler at /debug/pprof/ on its own address
         [--webhook-allow-private] [--webhook-timeout D] [--webhook-retry-scale X]
                                                    how webhooks are delivered
+        [--rate-limits off|LIVE/TEST] [--max-connections N]
+                                                   per-account rate limits; the API's connection cap
   casapay accounts create --name NAME [--json]     create an account and its first keys
   casapay accounts rate-limits --account ACCT [--set LIVE/TEST] [--json]
                                                    show or set an account's own rate limits

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casapay/casapay"
 	"github.com/casapay/casapay/storetest"
 )
 
@@ -324,5 +325,85 @@ func TestServeDropsIdleClients(t *testing.T) {
 	}
 	if err == nil {
 		t.Errorf("the server sent data to a client that sent nothing")
+	}
+}
+
+// TestAccountRateLimitsCommand: `casapay accounts rate-limits` sets an account's own limits, which a
+// running server applies from the account's next request, shows them, and puts them back to the
+// server's; bad values and unknown accounts are refused.
+func TestAccountRateLimitsCommand(t *testing.T) {
+	for name, db := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			dsn := db(t)
+			ctx := t.Context()
+			getenv := func(string) string { return "" }
+			var out bytes.Buffer
+			if err := run(ctx, []string{"accounts", "create", "--db", dsn, "--name", "Rate Lettings", "--json"}, getenv, &out, io.Discard); err != nil {
+				t.Fatalf("accounts create: %v", err)
+			}
+			var acct struct {
+				ID            string `json:"id"`
+				TestSecretKey string `json:"test_secret_key"`
+				LiveSecretKey string `json:"live_secret_key"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &acct); err != nil {
+				t.Fatal(err)
+			}
+			s := startServe(t, "--db", dsn, "--rate-limits", "1000/1000")
+			if code, _ := call(t, "GET", s.URL+"/v1/customers", acct.LiveSecretKey, "", ""); code != 200 {
+				t.Fatalf("first read: %d", code)
+			}
+
+			rateLimits := func(args ...string) (string, error) {
+				out.Reset()
+				err := run(ctx, append([]string{"accounts", "rate-limits", "--db", dsn}, args...), getenv, &out, io.Discard)
+				return out.String(), err
+			}
+			got, err := rateLimits("--account", acct.ID, "--set", "2/default", "--json")
+			if want := `{"account":"` + acct.ID + `","live":2,"test":null}` + "\n"; err != nil || got != want {
+				t.Errorf("rate-limits --set 2/default --json = %q, %v; want %q", got, err, want)
+			}
+			// Live mode now has 2 a second, a bucket of 52; test mode keeps the server's 1000.
+			refused := func(key string, n int) (int, string) {
+				count, message := 0, ""
+				for range n {
+					if code, body := call(t, "GET", s.URL+"/v1/customers", key, "", ""); code == http.StatusTooManyRequests {
+						count++
+						message = string(body)
+					} else if code != 200 {
+						t.Fatalf("read: %d %s", code, body)
+					}
+				}
+				return count, message
+			}
+			if n, message := refused(acct.LiveSecretKey, 2+casapay.RateBurst+10); n == 0 || !strings.Contains(message, "may make 2 per second") {
+				t.Errorf("%d live reads refused (%s), want some, naming 2 a second", n, message)
+			}
+			if n, _ := refused(acct.TestSecretKey, 2+casapay.RateBurst+10); n != 0 {
+				t.Errorf("%d test reads refused, want none", n)
+			}
+
+			if got, err := rateLimits("--account", acct.ID); err != nil || !strings.Contains(got, "live mode: 2 per second") ||
+				!strings.Contains(got, "test mode: the server's") {
+				t.Errorf("rate-limits = %q, %v", got, err)
+			}
+			if got, err := rateLimits("--account", acct.ID, "--set", "default", "--json"); err != nil ||
+				got != `{"account":"`+acct.ID+`","live":null,"test":null}`+"\n" {
+				t.Errorf("rate-limits --set default = %q, %v", got, err)
+			}
+			for _, bad := range [][]string{
+				{"--account", acct.ID, "--set", "0/5"},
+				{"--account", acct.ID, "--set", "5"},
+				{"--account", acct.ID, "--set", "fast/5"},
+				{"--account", acct.ID, "--set", "5/2000000"},
+				{"--account", "acct_missing", "--set", "5/5"},
+				{"--account", "acct_missing"},
+				{"--set", "5/5"},
+			} {
+				if _, err := rateLimits(bad...); err == nil {
+					t.Errorf("rate-limits %v succeeded", bad)
+				}
+			}
+		})
 	}
 }
