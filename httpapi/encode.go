@@ -1,33 +1,33 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/casapay/casapay"
 )
 
-// encode writes v as the response's indented JSON body. A write's answer, marshalled once by the store,
-// comes as a json.RawMessage and is only indented, so a replay is byte-for-byte the first answer.
+// encode writes v as the response's JSON body, compact: an answer is built once, never copied again to
+// indent it, so that a client that does not read holds one copy at most. A write's answer, marshalled
+// once by the store, comes as a json.RawMessage and is written as it is, so a replay is byte-for-byte
+// the first answer.
 func encode(w http.ResponseWriter, status int, v any) {
-	var body []byte
-	var err error
-	if raw, ok := v.(json.RawMessage); ok {
-		var b bytes.Buffer
-		err = json.Indent(&b, raw, "", "  ")
-		body = b.Bytes()
-	} else {
-		body, err = json.MarshalIndent(v, "", "  ")
-	}
-	if err != nil {
-		// Only a bug can get here: every value we encode is built from plain structs and maps.
-		status = http.StatusInternalServerError
-		body, _ = json.Marshal(map[string]*casapay.Error{"error": internalError})
+	body, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			// Only a bug can get here: every value we encode is built from plain structs and maps.
+			status = http.StatusInternalServerError
+			body, _ = json.Marshal(map[string]*casapay.Error{"error": internalError})
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	w.Write(body)
+	io.WriteString(w, "\n")
 }
 
 // listResponse is Stripe's list envelope.

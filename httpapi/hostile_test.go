@@ -2,11 +2,13 @@ package httpapi_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +130,37 @@ func TestOddTargetsAnswerJSON(t *testing.T) {
 			}
 			if want == http.StatusMethodNotAllowed && res.Header.Get("Allow") == "" {
 				t.Errorf("CONNECT: 405 without Allow")
+			}
+		}
+	})
+}
+
+// TestAnswersAreCompact: every answer is compact JSON, built once and never indented into a second copy,
+// with a Content-Length that matches it; a replayed write is byte-for-byte the first answer.
+func TestAnswersAreCompact(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open storetest.Opener) {
+		e := newEnv(t, open)
+		first := e.do(t, request{Method: "POST", Path: "/v1/customers", Key: e.TestKey, Body: "name=Jane&metadata[unit]=4B",
+			Header: map[string]string{"Idempotency-Key": "compact-1"}})
+		mustStatus(t, first, http.StatusOK)
+		id := first.JSON(t)["id"].(string)
+		replay := e.do(t, request{Method: "POST", Path: "/v1/customers", Key: e.TestKey, Body: "name=Jane&metadata[unit]=4B",
+			Header: map[string]string{"Idempotency-Key": "compact-1"}})
+		if !bytes.Equal(replay.Body, first.Body) {
+			t.Errorf("replay:\n%s\nfirst answer:\n%s", replay.Body, first.Body)
+		}
+		for _, r := range []*response{first, replay, e.get(t, "/v1/customers/"+id), e.get(t, "/v1/customers?limit=3"),
+			e.get(t, "/v1/customers/cus_missing"), e.post(t, "/v1/customers", "nope=1")} {
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, r.Body); err != nil {
+				t.Fatalf("%s: %v", r.Path, err)
+			}
+			compact.WriteByte('\n')
+			if !bytes.Equal(compact.Bytes(), r.Body) {
+				t.Errorf("%s answered %q, want compact JSON and a newline", r.Path, r.Body)
+			}
+			if got := r.Header.Get("Content-Length"); got != strconv.Itoa(len(r.Body)) {
+				t.Errorf("%s: Content-Length %q for %d bytes", r.Path, got, len(r.Body))
 			}
 		}
 	})

@@ -93,7 +93,7 @@ func TestRawDetailsAreNeverKept(t *testing.T) {
 			send(e.TestKey, "/v1/customers", "payment_method=pm_card_visa")
 			pm := e.createPaymentMethod(t, card("378282246310005", "card[cvc]=4729"))["id"].(string)
 			send(e.TestKey, "/v1/payment_methods/"+pm+"/attach", "customer="+cus)
-			if !bytes.Contains(said.Bytes(), []byte(`"last4": "4242"`)) {
+			if !bytes.Contains(said.Bytes(), []byte(`"last4":"4242"`)) {
 				t.Fatalf("no answer showed the card's last4; the requests did not work:\n%s", said.Bytes())
 			}
 

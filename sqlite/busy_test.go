@@ -66,7 +66,7 @@ func TestQueueFull(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "1" ||
-		!strings.Contains(string(body), `"type": "api_error"`) {
+		!strings.Contains(string(body), `"type":"api_error"`) {
 		t.Errorf("POST with a full queue = %d, Retry-After %q, %s; want 503 api_error with Retry-After: 1",
 			res.StatusCode, res.Header.Get("Retry-After"), body)
 	}

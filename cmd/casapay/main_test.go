@@ -134,7 +134,7 @@ func TestQuickStart(t *testing.T) {
 			if code, body := call(t, "GET", s.URL+"/v1/customers?limit=10", s.TestKey, "", ""); code != 200 || !bytes.Contains(body, []byte(c.ID)) {
 				t.Errorf("list = %d %s", code, body)
 			}
-			if code, body := call(t, "DELETE", s.URL+"/v1/customers/"+c.ID, s.TestKey, "", ""); code != 200 || !bytes.Contains(body, []byte(`"deleted": true`)) {
+			if code, body := call(t, "DELETE", s.URL+"/v1/customers/"+c.ID, s.TestKey, "", ""); code != 200 || !bytes.Contains(body, []byte(`"deleted":true`)) {
 				t.Errorf("delete = %d %s", code, body)
 			}
 
@@ -258,7 +258,7 @@ func TestAccountsAndKeys(t *testing.T) {
 			}
 
 			s := startServe(t, "--db", dsn)
-			if code, body := call(t, "GET", s.URL+"/v1/customers", key.Secret, "", ""); code != 200 || !bytes.Contains(body, []byte(`"object": "list"`)) {
+			if code, body := call(t, "GET", s.URL+"/v1/customers", key.Secret, "", ""); code != 200 || !bytes.Contains(body, []byte(`"object":"list"`)) {
 				t.Fatalf("new key: %d %s", code, body)
 			}
 			if err := run(ctx, []string{"keys", "revoke", "--account", acct.ID, "--id", key.ID}, getenv, io.Discard, io.Discard); err != nil {
