@@ -38,7 +38,6 @@ type limiter struct {
 	metrics *Metrics
 	shared  casapay.RateBudgets // nil: buckets in memory
 	logger  *slog.Logger
-	now     func() time.Time
 
 	mu       sync.Mutex
 	buckets  map[casapay.RateKey]*rate.Limiter
@@ -56,8 +55,10 @@ type lease struct {
 	drawing chan struct{} // non-nil while a draw is in flight, closed when it ends
 }
 
-func newLimiter(limits casapay.RateLimits, metrics *Metrics, shared casapay.RateBudgets, logger *slog.Logger, now func() time.Time) *limiter {
-	return &limiter{limits: limits, metrics: metrics, shared: shared, logger: logger, now: now,
+// newLimiter returns a limiter of limits. It keeps time by the system's clock, as every process sharing
+// a budget must, whatever clock the server stamps objects with.
+func newLimiter(limits casapay.RateLimits, metrics *Metrics, shared casapay.RateBudgets, logger *slog.Logger) *limiter {
+	return &limiter{limits: limits, metrics: metrics, shared: shared, logger: logger,
 		buckets: map[casapay.RateKey]*rate.Limiter{}, leases: map[casapay.RateKey]*lease{}, inFlight: map[casapay.Scope]int{}}
 }
 
@@ -139,7 +140,7 @@ func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateB
 			}
 			continue
 		}
-		now := l.now()
+		now := time.Now()
 		if now.Before(ls.next) {
 			return false
 		}
@@ -197,7 +198,7 @@ func (l *limiter) handBack() bool {
 	}
 	var back []unused
 	l.mu.Lock()
-	now := l.now()
+	now := time.Now()
 	holding := false
 	for key, ls := range l.leases {
 		if ls.left > 0 && now.Sub(ls.drawn) >= leaseTerm {

@@ -59,7 +59,7 @@ func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, m
 	}
 	mux := http.NewServeMux()
 	shared, _ := store.(casapay.RateBudgets) // PostgreSQL: every process draws from the same budgets
-	addRoutes(mux, logger, store, now, metricsHandler, o.hosts, newLimiter(o.limits, metrics, shared, logger, now))
+	addRoutes(mux, logger, store, now, metricsHandler, o.hosts, newLimiter(o.limits, metrics, shared, logger))
 	var h http.Handler = mux
 	h = rejectUncleanPaths(logger, h)
 	h = limitBody(h)

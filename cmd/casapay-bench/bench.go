@@ -99,8 +99,9 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 		sr.Results = append(sr.Results, *commit)
 	}
 
-	// runOp measures op against urls and adds it to the table as name, with its ratio.
-	runOp := func(op, name string, urls []string) (*result, error) {
+	// runOpOn measures op against urls (the first of them srv's) and adds it to the table as name, with
+	// its ratio.
+	runOpOn := func(srv *process, op, name string, urls []string) (*result, error) {
 		var saveProfile func() error
 		if cfg.profileDir != "" && (name == "retrieve" || name == "create" || name == "attach") {
 			saveProfile = startProfile(ctx, cfg, srv.pprofURL(), filepath.Join(cfg.profileDir, sr.Store, name+".pprof"))
@@ -133,6 +134,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 		}
 		return r, nil
 	}
+	runOp := func(op, name string, urls []string) (*result, error) { return runOpOn(srv, op, name, urls) }
 
 	for _, op := range cfg.ops {
 		if op == "webhook" {
@@ -149,6 +151,30 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 			return sr, err
 		}
 		switch {
+		case op == "retrieve":
+			// The same retrieve through a second server on the same database with rate limits on, at a
+			// rate no request reaches, so every request passes the limiter and none is refused; then
+			// retrieve again without, so that the limited run is compared with the mean of one run
+			// before it and one after, and a drift of the machine (a checkpoint, autovacuum after the
+			// seed) weighs on both sides.
+			limited, err := startServeLimited(ctx, cfg, db, filepath.Join(cfg.tmpDir, name+"-serve-limited.log"), false, limiterBenchRates)
+			if err != nil {
+				return sr, err
+			}
+			on, err := runOpOn(limited, "retrieve", "retrieve-limited", []string{limited.URL})
+			if err = errors.Join(err, limited.stop()); err != nil {
+				return sr, err
+			}
+			after, err := runOp("retrieve", "retrieve-again", []string{srv.URL})
+			if err != nil {
+				return sr, err
+			}
+			if cpu := (r.ServerCPU + after.ServerCPU) / 2; cpu > 0 && on.ServerCPU > 0 {
+				sr.LimiterCPURatio = on.ServerCPU / cpu
+			}
+			if rps := (r.RPS + after.RPS) / 2; rps > 0 {
+				sr.LimiterRPSRatio = on.RPS / rps
+			}
 		case op == "list-deep":
 			// The same page request, in an account of 1,000: a page should cost the same at any depth.
 			small, err := runOp("list-deep-1000", "list-deep-1000", []string{srv.URL})
@@ -172,6 +198,10 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 	}
 	return sr, nil
 }
+
+// limiterBenchRates are the rate limits of the retrieve-limited measurement: far above what one account
+// can send here, so the limiter decides on every request and refuses none.
+const limiterBenchRates = "1000000/1000000"
 
 // runTwoServers starts a second server on db for as long as measure runs.
 func runTwoServers(ctx context.Context, cfg config, db string, measure func(second *process) (*result, error)) (*result, error) {

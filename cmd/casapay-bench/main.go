@@ -7,7 +7,8 @@
 //
 // Run it from the repository root: it builds ./cmd/casapay and runs `casapay serve` as a subprocess on a
 // fresh SQLite file, then on a fresh PostgreSQL database when a URL is given, and drives it over
-// loopback. It exits non-zero if any request failed.
+// loopback. It exits non-zero if any request failed. retrieve is also measured through a second server
+// with rate limits on (retrieve-limited), at a rate no request reaches, for what the limiter costs.
 package main
 
 import (

@@ -55,7 +55,7 @@ func TestRunSQLite(t *testing.T) {
 	for _, res := range r.Stores[0].Results {
 		got[res.Operation] = res
 	}
-	for _, op := range []string{"bare", "commit", "retrieve", "create", "list-deep", "list-deep-1000"} {
+	for _, op := range []string{"bare", "commit", "retrieve", "retrieve-limited", "create", "list-deep", "list-deep-1000"} {
 		res, ok := got[op]
 		switch {
 		case !ok:
@@ -68,6 +68,9 @@ func TestRunSQLite(t *testing.T) {
 	}
 	if got["retrieve"].RatioTo != "bare" || got["create"].RatioTo != "commit" {
 		t.Errorf("ratios: retrieve to %q, create to %q; want bare and commit", got["retrieve"].RatioTo, got["create"].RatioTo)
+	}
+	if r.Stores[0].LimiterRPSRatio <= 0 {
+		t.Errorf("limiter_rps_ratio = %v, want a ratio", r.Stores[0].LimiterRPSRatio)
 	}
 	if r.Stores[0].ListDeepP99Ratio <= 0 {
 		t.Errorf("list_deep_p99_ratio = %v, want a ratio", r.Stores[0].ListDeepP99Ratio)

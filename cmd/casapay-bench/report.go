@@ -40,6 +40,10 @@ type storeReport struct {
 	ListDeepP99Ratio float64 `json:"list_deep_p99_ratio,omitempty"`
 	// TwoServerCreateRatio is create's req/s with two serve processes on one database over one's.
 	TwoServerCreateRatio float64 `json:"two_server_create_ratio,omitempty"`
+	// LimiterCPURatio is retrieve-limited's server CPU per request over the mean of retrieve's and
+	// retrieve-again's, and LimiterRPSRatio its req/s over theirs: what the rate limiter costs a request.
+	LimiterCPURatio float64 `json:"limiter_cpu_ratio,omitempty"`
+	LimiterRPSRatio float64 `json:"limiter_rps_ratio,omitempty"`
 
 	Soak    *soakReport    `json:"soak,omitempty"`
 	Webhook *webhookReport `json:"webhook,omitempty"`
@@ -183,6 +187,9 @@ func writeTable(w io.Writer, r *report) error {
 		}
 		if s.ListDeepP99Ratio > 0 {
 			fmt.Fprintf(w, "list-deep p99 with %d customers ÷ with 1000: %.2f×\n", r.Deep, s.ListDeepP99Ratio)
+		}
+		if s.LimiterRPSRatio > 0 {
+			fmt.Fprintf(w, "retrieve with rate limits on ÷ off: req/s %.2f×, server CPU per request %.2f×\n", s.LimiterRPSRatio, s.LimiterCPURatio)
 		}
 		if s.TwoServerCreateRatio > 0 {
 			fmt.Fprintf(w, "create req/s, two servers ÷ one: %.2f×\n", s.TwoServerCreateRatio)

@@ -165,11 +165,16 @@ func (p *process) rss() (int64, error) {
 	return 0, errors.New("no VmRSS in /proc status")
 }
 
-// startServe starts `casapay serve` on db, listening on a free loopback port. With pprof it also
-// serves the profiler on another free port, which pprofURL returns.
+// startServe starts `casapay serve` on db, listening on a free loopback port, with rate limits off: the
+// benchmark drives one account far beyond them on purpose. With pprof it also serves the profiler on
+// another free port, which pprofURL returns.
 func startServe(ctx context.Context, cfg config, db, logFile string, pprof bool) (*process, error) {
-	// The benchmark drives one account far beyond its rate limits on purpose.
-	args := []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--rate-limits", "off"}
+	return startServeLimited(ctx, cfg, db, logFile, pprof, "off")
+}
+
+// startServeLimited is startServe with --rate-limits limits.
+func startServeLimited(ctx context.Context, cfg config, db, logFile string, pprof bool, limits string) (*process, error) {
+	args := []string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--rate-limits", limits}
 	if pprof {
 		args = append(args, "--pprof-addr", "127.0.0.1:0")
 	}

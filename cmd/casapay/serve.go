@@ -135,6 +135,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ReadTimeout:                  30 * time.Second,
 		WriteTimeout:                 30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
+		ConnState:                    ln.ConnState,
 		ErrorLog:                     errorLog,
 	}}
 	listeners := []net.Listener{ln}
@@ -159,6 +160,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      30 * time.Second,
 			IdleTimeout:       60 * time.Second,
+			ConnState:         l.ConnState,
 			ErrorLog:          errorLog,
 		})
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", l.Addr())
@@ -178,6 +180,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			ReadTimeout:       10 * time.Second,
 			// No WriteTimeout: /debug/pprof/profile and /trace answer only after the ?seconds= asked for.
 			IdleTimeout: 60 * time.Second,
+			ConnState:   l.ConnState,
 			ErrorLog:    errorLog,
 		})
 		fmt.Fprintf(stdout, "pprof on http://%s/debug/pprof/\n", l.Addr())
