@@ -18,6 +18,18 @@ import (
 // hands them back, so that a process whose clients went quiet does not sit on a budget others need.
 const leaseTerm = 250 * time.Millisecond
 
+// drawTimeout bounds one draw from a shared budget.
+const drawTimeout = 2 * time.Second
+
+// decision is what take decided for a request.
+type decision int
+
+const (
+	refused  decision = iota
+	admitted          // the request took one from its budget
+	gone              // the client went away while the request waited for a draw
+)
+
 // sliceOf is how many requests a process draws from a shared budget at a time: a tenth of a second's
 // worth, so that a busy account costs its process about ten round trips a second whatever its load, and
 // a process holds little that others might need.
@@ -63,7 +75,7 @@ func newLimiter(limits casapay.RateLimits, metrics *Metrics, shared casapay.Rate
 }
 
 // admit decides whether a request of scope may run now, with the account's own limit (0 for the
-// server's), and returns the function that ends it.
+// server's), and returns the function that ends it; neither, when the client went away meanwhile.
 func (l *limiter) admit(ctx context.Context, scope casapay.Scope, write bool, own int) (release func(), err *casapay.Error) {
 	perSecond := cmp.Or(own, l.limits.PerSecond(scope.Livemode))
 	kind := "read"
@@ -83,7 +95,11 @@ func (l *limiter) admit(ctx context.Context, scope casapay.Scope, write bool, ow
 			delete(l.inFlight, scope)
 		}
 	}
-	if !l.take(ctx, casapay.RateKey{Scope: scope, Write: write}, casapay.NewRateBucket(perSecond)) {
+	switch l.take(ctx, casapay.RateKey{Scope: scope, Write: write}, casapay.NewRateBucket(perSecond)) {
+	case gone:
+		end()
+		return nil, nil
+	case refused:
 		end()
 		l.metrics.rateLimited("refused", "global-rate")
 		return nil, casapay.ErrRateLimited("global-rate", fmt.Sprintf(
@@ -97,9 +113,9 @@ func (l *limiter) admit(ctx context.Context, scope casapay.Scope, write bool, ow
 	}, nil
 }
 
-// take takes one request from key's budget, and reports whether there was one. l.mu is held; it is let
-// go while a slice is drawn from the database, or while waiting for another request's draw.
-func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateBucket) bool {
+// take takes one request from key's budget, if there is one. l.mu is held; it is let go while a slice is
+// drawn from the database, or while waiting for another request's draw.
+func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateBucket) decision {
 	if l.shared == nil {
 		lim, ok := l.buckets[key]
 		switch {
@@ -110,7 +126,10 @@ func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateB
 			lim.SetLimit(rate.Limit(b.PerSecond))
 			lim.SetBurst(b.Capacity)
 		}
-		return lim.Allow()
+		if lim.Allow() {
+			return admitted
+		}
+		return refused
 	}
 	for {
 		ls, ok := l.leases[key]
@@ -125,7 +144,7 @@ func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateB
 		}
 		if ls.left > 0 {
 			ls.left--
-			return true
+			return admitted
 		}
 		if ls.drawing != nil {
 			drawing := ls.drawing
@@ -136,31 +155,24 @@ func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateB
 			}
 			l.mu.Lock()
 			if ctx.Err() != nil {
-				return true // the client is gone; the handler ends at once
+				return gone
 			}
 			continue
 		}
 		now := time.Now()
 		if now.Before(ls.next) {
-			return false
+			return refused
 		}
 		want := sliceOf(b.PerSecond)
-		drawing := make(chan struct{})
-		ls.drawing = drawing
-		l.mu.Unlock()
-		g, err := l.shared.DrawRateBudget(ctx, key, b, now, want)
-		l.mu.Lock()
-		ls.drawing = nil
-		close(drawing)
+		g, err := l.draw(ctx, ls, key, b, now, want)
 		if err != nil {
 			// The request needs the database as much as the draw did: let it go on and meet the outage
 			// in its handler, which answers it as one.
-			l.logger.WarnContext(ctx, "draw rate budget", "err", err)
-			return true
+			return admitted
 		}
 		l.metrics.rateBudget("draw", g.Granted)
 		ls.left += g.Granted
-		ls.drawn = now
+		ls.drawn = time.Now() // the lease runs from when the slice is in hand
 		if g.Granted < want {
 			ls.next = b.Available(g, want)
 		}
@@ -169,11 +181,33 @@ func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateB
 			go l.sweep()
 		}
 		if ls.left == 0 {
-			return false
+			return refused
 		}
 		ls.left--
-		return true
+		return admitted
 	}
+}
+
+// draw draws up to want requests of key's budget as of now, for ls. l.mu is held; draw lets it go for
+// the round trip and takes it back however the draw ends, a panic included, having ended ls.drawing for
+// the requests that wait on it. The draw outlives a client that goes away meanwhile: the slice serves
+// the process's other requests.
+func (l *limiter) draw(ctx context.Context, ls *lease, key casapay.RateKey, b casapay.RateBucket, now time.Time, want int) (casapay.RateGrant, error) {
+	drawing := make(chan struct{})
+	ls.drawing = drawing
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		ls.drawing = nil
+		close(drawing)
+	}()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drawTimeout)
+	defer cancel()
+	g, err := l.shared.DrawRateBudget(ctx, key, b, now, want)
+	if err != nil {
+		l.logger.WarnContext(ctx, "draw rate budget", "err", err)
+	}
+	return g, err
 }
 
 // sweep hands back expired leases every half leaseTerm until this process holds none.
@@ -232,9 +266,12 @@ func limitRate(logger *slog.Logger, l *limiter, next http.Handler) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		write := r.Method != http.MethodGet && r.Method != http.MethodHead
 		release, err := l.admit(r.Context(), scopeFrom(r.Context()), write, rateLimitFrom(r.Context()))
-		if err != nil {
+		switch {
+		case err != nil:
 			writeError(w, r, logger, err)
 			return
+		case release == nil:
+			return // the client went away while its request waited; there is no one to answer
 		}
 		defer release()
 		next.ServeHTTP(w, r)

@@ -152,6 +152,11 @@ func (s *Store) FindAPIKey(ctx context.Context, hash string) (*casapay.APIKey, e
 // SetAccountRateLimits sets the account's own rate limits, or returns resource_missing (param
 // "account") if it does not exist.
 func (s *Store) SetAccountRateLimits(ctx context.Context, accountID string, l casapay.RateLimits) error {
+	for _, n := range []int{l.Live, l.Test} {
+		if n < 0 || n > casapay.MaxRateLimit {
+			return fmt.Errorf("set rate limits of %s: %d requests per second is not 0 (the server's) or 1 to %d", accountID, n, casapay.MaxRateLimit)
+		}
+	}
 	return s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
 		found, err := ex.AccountRateLimitsSet(ctx, accountID, l)
 		if err != nil {

@@ -7,8 +7,8 @@
 -- and kind, updated in place: there is nothing to prune.
 
 -- +goose Up
-ALTER TABLE accounts ADD COLUMN rate_limit_live integer CHECK (rate_limit_live > 0);
-ALTER TABLE accounts ADD COLUMN rate_limit_test integer CHECK (rate_limit_test > 0);
+ALTER TABLE accounts ADD COLUMN rate_limit_live integer CHECK (rate_limit_live BETWEEN 1 AND 1000000);
+ALTER TABLE accounts ADD COLUMN rate_limit_test integer CHECK (rate_limit_test BETWEEN 1 AND 1000000);
 
 CREATE TABLE rate_budgets (
     account_id text COLLATE "C" NOT NULL REFERENCES accounts (id),
