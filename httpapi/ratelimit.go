@@ -3,6 +3,7 @@ package httpapi
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -55,7 +56,10 @@ type limiter struct {
 	buckets  map[casapay.RateKey]*rate.Limiter
 	leases   map[casapay.RateKey]*lease
 	inFlight map[casapay.Scope]int
-	sweeping bool // a goroutine hands back expired leases (handBack)
+	sweeping bool          // a goroutine hands back expired leases (handBack)
+	closed   bool          // close was called: no more sweeps
+	done     chan struct{} // closed by close, to end a sweep
+	sweeps   sync.WaitGroup
 }
 
 // lease is what this process holds of one shared budget.
@@ -71,7 +75,29 @@ type lease struct {
 // a budget must, whatever clock the server stamps objects with.
 func newLimiter(limits casapay.RateLimits, metrics *Metrics, shared casapay.RateBudgets, logger *slog.Logger) *limiter {
 	return &limiter{limits: limits, metrics: metrics, shared: shared, logger: logger,
-		buckets: map[casapay.RateKey]*rate.Limiter{}, leases: map[casapay.RateKey]*lease{}, inFlight: map[casapay.Scope]int{}}
+		buckets: map[casapay.RateKey]*rate.Limiter{}, leases: map[casapay.RateKey]*lease{}, inFlight: map[casapay.Scope]int{},
+		done: make(chan struct{})}
+}
+
+// close ends the sweep, if one runs, and hands back every lease's requests at once.
+func (l *limiter) close(ctx context.Context) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.done)
+	l.mu.Unlock()
+	l.sweeps.Wait()
+	var errs []error
+	back, _ := l.takeUnused(0)
+	for _, u := range back {
+		if err := l.shared.ReturnRateBudget(ctx, u.key, u.bucket, u.n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // admit decides whether a request of scope may run now, with the account's own limit (0 for the
@@ -176,9 +202,9 @@ func (l *limiter) take(ctx context.Context, key casapay.RateKey, b casapay.RateB
 		if g.Granted < want {
 			ls.next = b.Available(g, want)
 		}
-		if ls.left > 0 && !l.sweeping {
+		if ls.left > 0 && !l.sweeping && !l.closed {
 			l.sweeping = true
-			go l.sweep()
+			l.sweeps.Go(l.sweep)
 		}
 		if ls.left == 0 {
 			return refused
@@ -210,32 +236,38 @@ func (l *limiter) draw(ctx context.Context, ls *lease, key casapay.RateKey, b ca
 	return g, err
 }
 
-// sweep hands back expired leases every half leaseTerm until this process holds none.
+// sweep hands back expired leases every half leaseTerm until this process holds none, or close is called.
 func (l *limiter) sweep() {
 	tick := time.NewTicker(leaseTerm / 2)
 	defer tick.Stop()
-	for range tick.C {
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-tick.C:
+		}
 		if !l.handBack() {
 			return
 		}
 	}
 }
 
-// handBack gives back the requests that leases have kept unused for leaseTerm, forgets leases that hold
-// nothing and know nothing, and reports whether any lease still holds requests. When none does, it
-// clears l.sweeping, for the next draw to start a sweep again.
-func (l *limiter) handBack() bool {
-	type unused struct {
-		key    casapay.RateKey
-		bucket casapay.RateBucket
-		n      int
-	}
-	var back []unused
+// unused is what a lease held and did not use.
+type unused struct {
+	key    casapay.RateKey
+	bucket casapay.RateBucket
+	n      int
+}
+
+// takeUnused takes out of their leases the requests held for at least term, forgets leases that hold
+// nothing and know nothing, and reports whether a lease still holds requests; when none does, it clears
+// l.sweeping, for the next draw to start a sweep.
+func (l *limiter) takeUnused(term time.Duration) (back []unused, holding bool) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	now := time.Now()
-	holding := false
 	for key, ls := range l.leases {
-		if ls.left > 0 && now.Sub(ls.drawn) >= leaseTerm {
+		if ls.left > 0 && now.Sub(ls.drawn) >= term {
 			back = append(back, unused{key, ls.bucket, ls.left})
 			ls.left = 0
 		}
@@ -245,9 +277,15 @@ func (l *limiter) handBack() bool {
 		}
 	}
 	l.sweeping = holding
-	l.mu.Unlock()
+	return back, holding
+}
+
+// handBack gives back the requests that leases have kept unused for leaseTerm, and reports whether any
+// lease still holds requests.
+func (l *limiter) handBack() bool {
+	back, holding := l.takeUnused(leaseTerm)
 	for _, u := range back {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), drawTimeout)
 		if err := l.shared.ReturnRateBudget(ctx, u.key, u.bucket, u.n); err != nil {
 			l.logger.Warn("return rate budget", "err", err)
 		} else {

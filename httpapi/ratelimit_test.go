@@ -13,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stripe/stripe-go/v82"
 
 	"github.com/casapay/casapay"
 	"github.com/casapay/casapay/httpapi"
 	"github.com/casapay/casapay/openapi/openapitest"
+	"github.com/casapay/casapay/postgres"
 	"github.com/casapay/casapay/storetest"
 )
 
@@ -37,9 +39,15 @@ func newLimitedEnv(t *testing.T, open storetest.Opener, limits casapay.RateLimit
 		}
 		return []netip.Addr{netip.MustParseAddr("93.184.215.14")}, nil
 	}
-	srv := httptest.NewServer(httpapi.NewServer(slog.New(slog.NewTextHandler(t.Output(), nil)), store, time.Now, nil,
-		httpapi.WithRateLimits(limits), httpapi.WithLookup(lookup)))
-	t.Cleanup(srv.Close)
+	api := httpapi.NewServer(slog.New(slog.NewTextHandler(t.Output(), nil)), store, time.Now, nil,
+		httpapi.WithRateLimits(limits), httpapi.WithLookup(lookup))
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() { // before the store closes
+		srv.Close()
+		if err := api.Close(context.Background()); err != nil {
+			t.Errorf("close the API: %v", err)
+		}
+	})
 	e := &env{URL: srv.URL, Store: store, checker: openapitest.New(t)}
 	e.TestKey, e.LiveKey = createAccount(t, store, "Account A")
 	e.OtherKey, _ = createAccount(t, store, "Account B")
@@ -195,8 +203,14 @@ func TestRateLimitSharedBetweenServers(t *testing.T) {
 		if i == 0 {
 			metrics = httpapi.NewMetrics(reg)
 		}
-		srv := httptest.NewServer(httpapi.NewServer(logger, store, time.Now, metrics, httpapi.WithRateLimits(limits)))
-		t.Cleanup(srv.Close)
+		api := httpapi.NewServer(logger, store, time.Now, metrics, httpapi.WithRateLimits(limits))
+		srv := httptest.NewServer(api)
+		t.Cleanup(func() { // before the store closes
+			srv.Close()
+			if err := api.Close(context.Background()); err != nil {
+				t.Errorf("close the API: %v", err)
+			}
+		})
 		servers = append(servers, srv.URL)
 	}
 	e := &env{URL: servers[0], Store: store, checker: openapitest.New(t)}
@@ -238,5 +252,70 @@ func TestRateLimitSharedBetweenServers(t *testing.T) {
 	if draws := counts["draw/exchanges"]; draws == 0 || draws > float64(sent/2)/4 || counts["draw/requests"] < float64(served-perSecond/10) {
 		t.Errorf("server 0 admitted about %d of %d requests with %v; want a draw per slice of %d, far fewer than its requests",
 			served, sent/2, counts, perSecond/10)
+	}
+}
+
+// TestCloseHandsBackBudget: a server's Close gives back to the shared budget exactly what it drew and
+// did not use, so that other servers on the database can admit it.
+func TestCloseHandsBackBudget(t *testing.T) {
+	url := storetest.PostgresSchemaURL(t)
+	store, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	tokens := func() float64 {
+		t.Helper()
+		var n float64
+		if err := conn.QueryRow(t.Context(), `SELECT tokens FROM rate_budgets WHERE NOT write`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	reg := prometheus.NewRegistry()
+	api := httpapi.NewServer(slog.New(slog.NewTextHandler(t.Output(), nil)), store, time.Now, httpapi.NewMetrics(reg),
+		httpapi.WithRateLimits(casapay.RateLimits{Live: 1, Test: 100})) // slices of 10
+	srv := httptest.NewServer(api)
+	e := &env{URL: srv.URL, Store: store, checker: openapitest.New(t)}
+	e.TestKey, _ = createAccount(t, store, "Closing Lettings")
+	const reads = 41 // the server then holds some of its fifth slice
+	if got := countAdmitted(t, e, []string{srv.URL}, e.TestKey, reads, 100); got != reads {
+		t.Fatalf("%d of %d admitted", got, reads)
+	}
+	budget := func(op string) float64 {
+		t.Helper()
+		families, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			for _, m := range f.GetMetric() {
+				if f.GetName() == "casapay_rate_budget_total" && len(m.GetLabel()) == 2 &&
+					m.GetLabel()[0].GetValue() == op && m.GetLabel()[1].GetValue() == "requests" {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+		return 0
+	}
+	drawn := budget("draw")
+	srv.Close()
+	before := tokens()
+	if err := api.Close(t.Context()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	held, back := drawn-reads, tokens()-before
+	// The last slice was drawn by the last read, a moment ago, so no sweep has handed it back (that
+	// takes 250 ms): Close hands back exactly what is left of it.
+	if swept := budget("return"); swept == 0 && (held <= 0 || back != held) {
+		t.Errorf("drew %v for %d reads; Close handed back %v, want the %v unused", drawn, reads, back, held)
+	} else if swept > 0 && back+swept > held {
+		t.Errorf("drew %v for %d reads; %v were handed back by a sweep and %v by Close, more than the %v unused", drawn, reads, swept, back, held)
 	}
 }

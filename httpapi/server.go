@@ -42,11 +42,22 @@ func WithRateLimits(limits casapay.RateLimits) Option {
 	return func(o *options) { o.limits = limits }
 }
 
-// NewServer returns the whole API as one handler. now is the clock that stamps created times and
-// idempotency records. Every request gets a Request-Id, one log line, and a JSON answer even if a
-// handler panics. With a non-nil metrics every request is also counted and timed, and GET /metrics
-// is served if metrics.Handler is set; a nil metrics means no instrumentation.
-func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, metrics *Metrics, opts ...Option) http.Handler {
+// Server is the whole API, as one http.Handler. Close it once it serves no more requests and before
+// its store closes.
+type Server struct {
+	http.Handler
+	limiter *limiter
+}
+
+// Close hands back to the store what this server holds of shared rate budgets, and stops the work that
+// does so in the background.
+func (s *Server) Close(ctx context.Context) error { return s.limiter.close(ctx) }
+
+// NewServer returns the whole API. now is the clock that stamps created times and idempotency records.
+// Every request gets a Request-Id, one log line, and a JSON answer even if a handler panics. With a
+// non-nil metrics every request is also counted and timed, and GET /metrics is served if
+// metrics.Handler is set; a nil metrics means no instrumentation.
+func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, metrics *Metrics, opts ...Option) *Server {
 	var metricsHandler http.Handler
 	if metrics != nil {
 		metricsHandler = metrics.Handler
@@ -59,7 +70,8 @@ func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, m
 	}
 	mux := http.NewServeMux()
 	shared, _ := store.(casapay.RateBudgets) // PostgreSQL: every process draws from the same budgets
-	addRoutes(mux, logger, store, now, metricsHandler, o.hosts, newLimiter(o.limits, metrics, shared, logger))
+	limits := newLimiter(o.limits, metrics, shared, logger)
+	addRoutes(mux, logger, store, now, metricsHandler, o.hosts, limits)
 	var h http.Handler = mux
 	h = rejectUncleanPaths(logger, h)
 	h = limitBody(h)
@@ -70,5 +82,5 @@ func NewServer(logger *slog.Logger, store casapay.Store, now func() time.Time, m
 	h = instrument(metrics, now, h)
 	h = logRequests(logger, now, h)
 	h = assignRequestID(h)
-	return h
+	return &Server{Handler: h, limiter: limits}
 }

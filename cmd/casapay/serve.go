@@ -127,8 +127,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	ln := newCapListener(rawLn, *maxConns)
+	api := httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate, limits)...)
 	servers := []*http.Server{{
-		Handler: httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate, limits)...),
+		Handler: api,
 		// OPTIONS * then reaches the API, which answers it in JSON, not with net/http's empty 200.
 		DisableGeneralOptionsHandler: true,
 		ReadHeaderTimeout:            5 * time.Second,
@@ -212,6 +213,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			srv.Close()
 		}
 		serving.Wait()
+		// Before the store closes: what this process holds of shared rate budgets goes back to them.
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := api.Close(closeCtx); err != nil {
+			logger.Warn("hand back rate budgets", "err", err)
+		}
 	}()
 	select {
 	case err := <-serveErr:
