@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -9,91 +10,63 @@ import (
 )
 
 func handleBalanceTransactionCreate(logger *slog.Logger, ledger casapay.BalanceTransactionStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		p, err := decodeBalanceTransactionCreate(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = p.Expand
 		customer, err := pathID(r, "cus", "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		resp, err := ledger.CreateBalanceTransaction(r.Context(), scopeFrom(r.Context()), customer, p, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, expand: p.Expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return ledger.CreateBalanceTransaction(ctx, scopeFrom(ctx), customer, p, req)
+		}}, nil
 	})
 }
 
 func handleBalanceTransactionRetrieve(logger *slog.Logger, ledger casapay.BalanceTransactionStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		expand, err := decodeExpand(r, "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		customer, id, err := balanceTransactionPath(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		b, err := ledger.FindBalanceTransaction(r.Context(), scopeFrom(r.Context()), customer, id, expand...)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, b)
+		return ledger.FindBalanceTransaction(r.Context(), scopeFrom(r.Context()), customer, id, expand...)
 	})
 }
 
 func handleBalanceTransactionUpdate(logger *slog.Logger, ledger casapay.BalanceTransactionStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		p, err := decodeBalanceTransactionUpdate(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = p.Expand
 		customer, id, err := balanceTransactionPath(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		resp, err := ledger.UpdateBalanceTransaction(r.Context(), scopeFrom(r.Context()), customer, id, p, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, expand: p.Expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return ledger.UpdateBalanceTransaction(ctx, scopeFrom(ctx), customer, id, p, req)
+		}}, nil
 	})
 }
 
 func handleBalanceTransactionList(logger *slog.Logger, ledger casapay.BalanceTransactionStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		customer, err := pathID(r, "cus", "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		f, err := decodeBalanceTransactionList(r, customer)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		page, hasMore, err := ledger.ListBalanceTransactions(r.Context(), scopeFrom(r.Context()), *f)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, listResponse[*casapay.BalanceTransaction]{Object: "list",
-			URL: "/v1/customers/" + customer + "/balance_transactions", HasMore: hasMore, Data: page})
+		return list("/v1/customers/"+customer+"/balance_transactions", page, hasMore), err
 	})
 }
 

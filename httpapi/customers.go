@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -9,107 +10,82 @@ import (
 )
 
 func handleCustomerCreate(logger *slog.Logger, customers casapay.CustomerStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scope := scopeFrom(r.Context())
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		p, err := decodeCustomerCreate(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = p.Expand
-		c, err := casapay.NewCustomer(scope, p, req.Time)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		resp, err := customers.CreateCustomer(r.Context(), scope, c, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, expand: p.Expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			scope := scopeFrom(ctx)
+			c, err := casapay.NewCustomer(scope, p, req.Time)
+			if err != nil {
+				return nil, err
+			}
+			return customers.CreateCustomer(ctx, scope, c, req)
+		}}, nil
 	})
 }
 
 func handleCustomerRetrieve(logger *slog.Logger, customers casapay.CustomerStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		expand, err := decodeCustomerRetrieve(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathID(r, "cus", "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		c, err := customers.FindCustomer(r.Context(), scopeFrom(r.Context()), id, expand...)
 		switch {
 		case err != nil:
-			writeError(w, r, logger, err)
+			return nil, err
 		case c.Deleted:
-			encode(w, http.StatusOK, c.Stub())
-		default:
-			encode(w, http.StatusOK, c)
+			return c.Stub(), nil
 		}
+		return c, nil
 	})
 }
 
 func handleCustomerUpdate(logger *slog.Logger, customers casapay.CustomerStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		p, err := decodeCustomerUpdate(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = p.Expand
 		id, err := pathID(r, "cus", "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		_, resp, err := customers.UpdateCustomer(r.Context(), scopeFrom(r.Context()), id, p, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, expand: p.Expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			_, resp, err := customers.UpdateCustomer(ctx, scopeFrom(ctx), id, p, req)
+			return resp, err
+		}}, nil
 	})
 }
 
 func handleCustomerDelete(logger *slog.Logger, customers casapay.CustomerStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		if err := decodeCustomerDelete(r); err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathID(r, "cus", "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		// Deletes take no idempotency key: deleting twice answers 404 the second time, and stripe-go sends
-		// a key on DELETE that must not make the 404 a replay of the first answer.
-		req := casapay.Request{ID: requestIDFrom(r.Context()), Time: now()}
-		resp, err := customers.DeleteCustomer(r.Context(), scopeFrom(r.Context()), id, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{keyless: true, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return customers.DeleteCustomer(ctx, scopeFrom(ctx), id, req)
+		}}, nil
 	})
 }
 
 func handleCustomerList(logger *slog.Logger, customers casapay.CustomerStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		f, err := decodeCustomerList(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		page, hasMore, err := customers.ListCustomers(r.Context(), scopeFrom(r.Context()), *f)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, listResponse[*casapay.Customer]{Object: "list", URL: "/v1/customers", HasMore: hasMore, Data: page})
+		return list("/v1/customers", page, hasMore), err
 	})
 }

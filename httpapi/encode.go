@@ -37,3 +37,8 @@ type listResponse[T any] struct {
 	HasMore bool   `json:"has_more"`
 	Data    []T    `json:"data"`
 }
+
+// list is Stripe's list envelope of one page.
+func list[T any](url string, page []T, hasMore bool) listResponse[T] {
+	return listResponse[T]{Object: "list", URL: url, HasMore: hasMore, Data: page}
+}

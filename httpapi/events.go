@@ -8,37 +8,25 @@ import (
 )
 
 func handleEventRetrieve(logger *slog.Logger, events casapay.EventStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		if err := decodeNoParams(r); err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathID(r, "evt", "event")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		e, err := events.FindEvent(r.Context(), scopeFrom(r.Context()), id)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, e)
+		return events.FindEvent(r.Context(), scopeFrom(r.Context()), id)
 	})
 }
 
 func handleEventList(logger *slog.Logger, events casapay.EventStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		f, err := decodeEventList(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		page, hasMore, err := events.ListEvents(r.Context(), scopeFrom(r.Context()), *f)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, listResponse[*casapay.Event]{Object: "list", URL: "/v1/events", HasMore: hasMore, Data: page})
+		return list("/v1/events", page, hasMore), err
 	})
 }

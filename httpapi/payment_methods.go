@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -9,182 +10,133 @@ import (
 )
 
 func handlePaymentMethodCreate(logger *slog.Logger, accounts casapay.AccountStore, pms casapay.PaymentMethodStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		scope := scopeFrom(r.Context())
 		p, err := decodePaymentMethodCreate(r, now())
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		key, err := accounts.FingerprintKey(r.Context(), scope)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		// The request's idempotency fingerprint hashes the parameters with each number replaced by its
 		// fingerprint: no number, nor an unkeyed hash of one, is stored with the response.
-		req, err := writeRequest(r, p.Redacted(key), now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = p.Expand
-		pm, err := casapay.NewPaymentMethod(scope, p, key, req.Time)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		resp, err := pms.CreatePaymentMethod(r.Context(), scope, pm, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p.Redacted(key), expand: p.Expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			pm, err := casapay.NewPaymentMethod(scope, p, key, req.Time)
+			if err != nil {
+				return nil, err
+			}
+			return pms.CreatePaymentMethod(ctx, scope, pm, req)
+		}}, nil
 	})
 }
 
 func handlePaymentMethodRetrieve(logger *slog.Logger, pms casapay.PaymentMethodStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		expand, err := decodeExpand(r, "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathPaymentMethodID(r, "id")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		pm, err := pms.FindPaymentMethod(r.Context(), scopeFrom(r.Context()), id, expand...)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, pm)
+		return pms.FindPaymentMethod(r.Context(), scopeFrom(r.Context()), id, expand...)
 	})
 }
 
 func handlePaymentMethodUpdate(logger *slog.Logger, pms casapay.PaymentMethodStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		p, err := decodePaymentMethodUpdate(r, now())
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = p.Expand
 		id, err := pathPaymentMethodID(r, "id")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		resp, err := pms.UpdatePaymentMethod(r.Context(), scopeFrom(r.Context()), id, p, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, expand: p.Expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return pms.UpdatePaymentMethod(ctx, scopeFrom(ctx), id, p, req)
+		}}, nil
 	})
 }
 
 func handlePaymentMethodAttach(logger *slog.Logger, pms casapay.PaymentMethodStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		p, err := decodePaymentMethodAttach(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = p.Expand
 		id, err := pathPaymentMethodID(r, "id")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		resp, err := pms.AttachPaymentMethod(r.Context(), scopeFrom(r.Context()), id, p.Customer, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, expand: p.Expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return pms.AttachPaymentMethod(ctx, scopeFrom(ctx), id, p.Customer, req)
+		}}, nil
 	})
 }
 
 func handlePaymentMethodDetach(logger *slog.Logger, pms casapay.PaymentMethodStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		expand, err := decodeExpand(r, "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, expand, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req.Expand = expand
 		id, err := pathPaymentMethodID(r, "id")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		resp, err := pms.DetachPaymentMethod(r.Context(), scopeFrom(r.Context()), id, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: expand, expand: expand, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return pms.DetachPaymentMethod(ctx, scopeFrom(ctx), id, req)
+		}}, nil
 	})
 }
 
 // handlePaymentMethodList answers GET /v1/payment_methods and, with ofCustomer, GET
 // /v1/customers/{id}/payment_methods.
 func handlePaymentMethodList(logger *slog.Logger, pms casapay.PaymentMethodStore, ofCustomer bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		var customer *string
 		url := "/v1/payment_methods"
 		if ofCustomer {
 			id, err := pathID(r, "cus", "customer")
 			if err != nil {
-				writeError(w, r, logger, err)
-				return
+				return nil, err
 			}
 			customer, url = &id, "/v1/customers/"+id+"/payment_methods"
 		}
 		f, err := decodePaymentMethodList(r, customer)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		page, hasMore, err := pms.ListPaymentMethods(r.Context(), scopeFrom(r.Context()), *f)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, listResponse[*casapay.PaymentMethod]{Object: "list", URL: url, HasMore: hasMore, Data: page})
+		return list(url, page, hasMore), err
 	})
 }
 
 // handleCustomerPaymentMethodRetrieve answers GET /v1/customers/{id}/payment_methods/{pm}: a payment
 // method attached to that customer, and no other.
 func handleCustomerPaymentMethodRetrieve(logger *slog.Logger, pms casapay.PaymentMethodStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		expand, err := decodeExpand(r, "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		customer, err := pathID(r, "cus", "customer")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathPaymentMethodID(r, "pm")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		pm, err := pms.FindPaymentMethod(r.Context(), scopeFrom(r.Context()), id, expand...)
 		if err == nil && (pm.Customer == nil || *pm.Customer != customer) {
 			err = casapay.NotFound("PaymentMethod", "payment_method", id)
 		}
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, pm)
+		return pm, err
 	})
 }
 

@@ -29,102 +29,76 @@ func (h webhookHosts) check(ctx context.Context, p *casapay.WebhookEndpointParam
 }
 
 func handleWebhookEndpointCreate(logger *slog.Logger, endpoints casapay.WebhookEndpointStore, hosts webhookHosts, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		scope := scopeFrom(r.Context())
 		p, err := decodeWebhookEndpointCreate(r, scope.Livemode)
 		if err == nil {
 			err = hosts.check(r.Context(), p, scope.Livemode)
 		}
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		resp, err := endpoints.CreateWebhookEndpoint(r.Context(), scope, casapay.NewWebhookEndpoint(scope, p, req.Time), req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return endpoints.CreateWebhookEndpoint(ctx, scope, casapay.NewWebhookEndpoint(scope, p, req.Time), req)
+		}}, nil
 	})
 }
 
 func handleWebhookEndpointRetrieve(logger *slog.Logger, endpoints casapay.WebhookEndpointStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		if err := decodeNoParams(r); err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathID(r, "we", "webhook_endpoint")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		we, err := endpoints.FindWebhookEndpoint(r.Context(), scopeFrom(r.Context()), id)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, we)
+		return endpoints.FindWebhookEndpoint(r.Context(), scopeFrom(r.Context()), id)
 	})
 }
 
 func handleWebhookEndpointUpdate(logger *slog.Logger, endpoints casapay.WebhookEndpointStore, hosts webhookHosts, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		scope := scopeFrom(r.Context())
 		p, err := decodeWebhookEndpointUpdate(r, scope.Livemode)
 		if err == nil {
 			err = hosts.check(r.Context(), p, scope.Livemode)
 		}
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		req, err := writeRequest(r, p, now)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathID(r, "we", "webhook_endpoint")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		resp, err := endpoints.UpdateWebhookEndpoint(r.Context(), scope, id, p, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{params: p, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return endpoints.UpdateWebhookEndpoint(ctx, scope, id, p, req)
+		}}, nil
 	})
 }
 
 func handleWebhookEndpointDelete(logger *slog.Logger, endpoints casapay.WebhookEndpointStore, now func() time.Time) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleWrite(logger, now, func(r *http.Request) (*write, error) {
 		if err := decodeNoParams(r); err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		id, err := pathID(r, "we", "webhook_endpoint")
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
-		// As for customers, deletes take no idempotency key.
-		req := casapay.Request{ID: requestIDFrom(r.Context()), Time: now()}
-		resp, err := endpoints.DeleteWebhookEndpoint(r.Context(), scopeFrom(r.Context()), id, req)
-		writeResponse(w, r, logger, resp, err)
+		return &write{keyless: true, run: func(ctx context.Context, req casapay.Request) (*casapay.Response, error) {
+			return endpoints.DeleteWebhookEndpoint(ctx, scopeFrom(ctx), id, req)
+		}}, nil
 	})
 }
 
 func handleWebhookEndpointList(logger *slog.Logger, endpoints casapay.WebhookEndpointStore) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handleRead(logger, func(r *http.Request) (any, error) {
 		f, err := decodeWebhookEndpointList(r)
 		if err != nil {
-			writeError(w, r, logger, err)
-			return
+			return nil, err
 		}
 		page, hasMore, err := endpoints.ListWebhookEndpoints(r.Context(), scopeFrom(r.Context()), *f)
-		if err != nil {
-			writeError(w, r, logger, err)
-			return
-		}
-		encode(w, http.StatusOK, listResponse[*casapay.WebhookEndpoint]{Object: "list", URL: "/v1/webhook_endpoints", HasMore: hasMore, Data: page})
+		return list("/v1/webhook_endpoints", page, hasMore), err
 	})
 }
