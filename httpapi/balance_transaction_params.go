@@ -69,12 +69,8 @@ func decodeBalanceTransactionList(r *http.Request, customer string) (*casapay.Ba
 		if key != "expand" {
 			return nil, unknownParam(key)
 		}
-		expand, err := bindExpand(n, key, "data.customer")
-		if err != nil {
+		if f.Expand, err = bindListExpand(n, key, "customer"); err != nil {
 			return nil, err
-		}
-		if len(expand) > 0 {
-			f.Expand = []string{"customer"}
 		}
 	}
 	if err := pg.check(); err != nil {

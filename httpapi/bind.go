@@ -149,6 +149,16 @@ func bindExpand(n *paramNode, param string, expandable ...string) ([]string, err
 	return expand, nil
 }
 
+// bindListExpand reads a list's expand[], whose only item may be "data." + field: the field expanded in
+// every object of the page. It returns the field to expand in each, or nothing.
+func bindListExpand(n *paramNode, param, field string) ([]string, error) {
+	expand, err := bindExpand(n, param, "data."+field)
+	if err != nil || len(expand) == 0 {
+		return nil, err
+	}
+	return []string{field}, nil
+}
+
 // bindInt64 reads an integer given as a string (from a form) or a JSON number. It returns nil for "".
 func bindInt64(n *paramNode, param string) (*int64, error) {
 	if n.kind == paramString && n.text == "" {

@@ -105,10 +105,7 @@ func decodeCustomerList(r *http.Request) (*casapay.CustomerFilter, error) {
 		case "created":
 			f.Created, err = bindTimeRange(n, key)
 		case "expand":
-			var expand []string
-			if expand, err = bindExpand(n, key, "data.default_payment_method"); err == nil && len(expand) > 0 {
-				f.Expand = []string{"default_payment_method"}
-			}
+			f.Expand, err = bindListExpand(n, key, "default_payment_method")
 		default:
 			err = unknownParam(key)
 		}

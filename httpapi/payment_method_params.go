@@ -241,10 +241,7 @@ func decodePaymentMethodList(r *http.Request, customer *string) (*casapay.Paymen
 				f.Type = s
 			}
 		case key == "expand":
-			var expand []string
-			if expand, err = bindExpand(n, key, "data.customer"); err == nil && len(expand) > 0 {
-				f.Expand = []string{"customer"}
-			}
+			f.Expand, err = bindListExpand(n, key, "customer")
 		default:
 			err = unknownParam(key)
 		}
