@@ -86,6 +86,30 @@ func requestCounts(t *testing.T, reg prometheus.Gatherer) (requests map[string]f
 	return requests, durations
 }
 
+// counterValues gathers reg and returns the counter name by its label values, in the order of the
+// label names, joined with "/" (casapay_rate_limit_decisions_total: "refused/global-rate").
+func counterValues(t *testing.T, reg prometheus.Gatherer, name string) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	counts := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var values []string
+			for _, l := range m.GetLabel() {
+				values = append(values, l.GetValue())
+			}
+			counts[strings.Join(values, "/")] += m.GetCounter().GetValue()
+		}
+	}
+	return counts
+}
+
 // TestMetrics sends requests to known and unknown routes and reads the counters back: each request
 // is labelled with the pattern that matched, never its path.
 func TestMetrics(t *testing.T) {
@@ -182,23 +206,7 @@ func TestRateLimitDecisionsCounted(t *testing.T) {
 			refused++
 		}
 	}
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	counts := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "casapay_rate_limit_decisions_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			counts[labels["decision"]+"/"+labels["reason"]] += m.GetCounter().GetValue()
-		}
-	}
+	counts := counterValues(t, reg, "casapay_rate_limit_decisions_total")
 	if refused == 0 || counts["refused/global-rate"] != float64(refused) || counts["admitted/"] != float64(1+casapay.RateBurst+5-refused) {
 		t.Errorf("decisions counted %v, want %d refused for global-rate and the rest admitted", counts, refused)
 	}

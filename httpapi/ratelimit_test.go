@@ -231,23 +231,7 @@ func TestRateLimitSharedBetweenServers(t *testing.T) {
 	}
 
 	// Server 0's round trips for the budget: draws of a tenth of a second's budget at a time.
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "casapay_rate_budget_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			counts[labels["op"]+"/"+labels["what"]] += m.GetCounter().GetValue()
-		}
-	}
+	counts := counterValues(t, reg, "casapay_rate_budget_total") // by op/what
 	served := admitted / 2 // the requests alternate between the servers
 	if draws := counts["draw/exchanges"]; draws == 0 || draws > float64(sent/2)/4 || counts["draw/requests"] < float64(served-perSecond/10) {
 		t.Errorf("server 0 admitted about %d of %d requests with %v; want a draw per slice of %d, far fewer than its requests",
@@ -290,19 +274,7 @@ func TestCloseHandsBackBudget(t *testing.T) {
 	}
 	budget := func(op string) float64 {
 		t.Helper()
-		families, err := reg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range families {
-			for _, m := range f.GetMetric() {
-				if f.GetName() == "casapay_rate_budget_total" && len(m.GetLabel()) == 2 &&
-					m.GetLabel()[0].GetValue() == op && m.GetLabel()[1].GetValue() == "requests" {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-		return 0
+		return counterValues(t, reg, "casapay_rate_budget_total")[op+"/requests"]
 	}
 	drawn := budget("draw")
 	srv.Close()
