@@ -2,6 +2,7 @@ package main
 
 import (
 	"container/list"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -34,6 +35,15 @@ type capListener struct {
 
 func newCapListener(l net.Listener, max int) *capListener {
 	return &capListener{Listener: l, max: max}
+}
+
+// listenCapped listens on the TCP address, capped at max connections open at once.
+func listenCapped(address string, max int) (*capListener, error) {
+	l, err := net.Listen("tcp", address)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", address, err)
+	}
+	return newCapListener(l, max), nil
 }
 
 // Accept returns the next connection, making room under the cap or closing it at once.

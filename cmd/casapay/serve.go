@@ -122,11 +122,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	// Bind every listener before serving, so each address printed below already accepts connections.
-	rawLn, err := net.Listen("tcp", *addr)
+	ln, err := listenCapped(*addr, *maxConns)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return err
 	}
-	ln := newCapListener(rawLn, *maxConns)
 	api := httpapi.NewServer(logger, store, time.Now, metrics, serverOptions(*allowPrivate, limits)...)
 	servers := []*http.Server{{
 		Handler: api,
@@ -140,6 +139,25 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:                     errorLog,
 	}}
 	listeners := []net.Listener{ln}
+	// sideServer serves h on its own address, capped at otherCap connections, with shorter timeouts than
+	// the API's, and a write timeout unless writeTimeout is 0.
+	sideServer := func(address, what string, h http.Handler, writeTimeout time.Duration) (*capListener, error) {
+		l, err := listenCapped(address, otherCap)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		listeners = append(listeners, l)
+		servers = append(servers, &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       60 * time.Second,
+			ConnState:         l.ConnState,
+			ErrorLog:          errorLog,
+		})
+		return l, nil
+	}
 	defer func() {
 		// Closing a listener twice only returns an error, so this also covers the ones served below.
 		for _, l := range listeners {
@@ -149,41 +167,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if *metricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", metricsHandler)
-		raw, err := net.Listen("tcp", *metricsAddr)
+		l, err := sideServer(*metricsAddr, "metrics", mux, 30*time.Second)
 		if err != nil {
-			return fmt.Errorf("listen on %s for metrics: %w", *metricsAddr, err)
+			return err
 		}
-		l := newCapListener(raw, otherCap)
-		listeners = append(listeners, l)
-		servers = append(servers, &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       60 * time.Second,
-			ConnState:         l.ConnState,
-			ErrorLog:          errorLog,
-		})
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", l.Addr())
 	} else if metrics != nil {
 		fmt.Fprintf(stdout, "metrics on http://%s/metrics\n", ln.Addr())
 	}
 	if *pprofAddr != "" {
-		raw, err := net.Listen("tcp", *pprofAddr)
+		// No write timeout: /debug/pprof/profile and /trace answer only after the ?seconds= asked for.
+		l, err := sideServer(*pprofAddr, "pprof", pprofHandler(), 0)
 		if err != nil {
-			return fmt.Errorf("listen on %s for pprof: %w", *pprofAddr, err)
+			return err
 		}
-		l := newCapListener(raw, otherCap)
-		listeners = append(listeners, l)
-		servers = append(servers, &http.Server{
-			Handler:           pprofHandler(),
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       10 * time.Second,
-			// No WriteTimeout: /debug/pprof/profile and /trace answer only after the ?seconds= asked for.
-			IdleTimeout: 60 * time.Second,
-			ConnState:   l.ConnState,
-			ErrorLog:    errorLog,
-		})
 		fmt.Fprintf(stdout, "pprof on http://%s/debug/pprof/\n", l.Addr())
 	}
 	fmt.Fprintf(stdout, "CasaPay is listening on http://%s\n", ln.Addr())
