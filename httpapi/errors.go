@@ -54,7 +54,7 @@ func handleUnknownRoute(logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, logger, &casapay.Error{
 			Type:    casapay.ErrorTypeInvalidRequest,
-			Message: fmt.Sprintf("Unrecognized request URL (%s: %s).", cut(r.Method), cut(r.URL.Path)),
+			Message: fmt.Sprintf("Unrecognized request URL (%s: %s).", echo(r.Method), echo(r.URL.Path)),
 			Status:  http.StatusNotFound,
 		})
 	})

@@ -65,7 +65,7 @@ func logRequests(logger *slog.Logger, now func() time.Time, next http.Handler) h
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", requestIDFrom(r.Context())),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", redactNumbers(r.URL.Path)),
 			slog.Int("status", rec.status),
 			slog.Duration("duration", now().Sub(start)),
 		)

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -458,20 +459,32 @@ func conflictingParam(param string, first, second paramKind) *casapay.Error {
 	return casapay.InvalidParam("", param, "Invalid parameters: %s was sent both as %v and as %v.", param, first, second)
 }
 
-// unknownParam is the error of a parameter no endpoint takes. Its name is echoed cut to 100 characters:
-// a client may send anything as a name.
+// unknownParam is the error of a parameter no endpoint takes. Its name is echoed as echo makes it: a
+// client may send anything as a name.
 func unknownParam(param string) *casapay.Error {
-	param = cut(param)
+	param = echo(param)
 	return casapay.InvalidParam(casapay.CodeParameterUnknown, param, "Received unknown parameter: %s", param)
 }
 
 // maxEcho is how much of a name or path a client sent an error message repeats.
 const maxEcho = 100
 
-// cut returns s, or its first maxEcho characters and an ellipsis.
-func cut(s string) string {
+// echo returns a name or path a client sent as an answer or a log may repeat it: its numbers that could
+// be a card or bank account number masked (redactNumbers), and cut to maxEcho characters with an ellipsis.
+func echo(s string) string {
+	s = redactNumbers(s)
 	if utf8.RuneCountInString(s) <= maxEcho {
 		return s
 	}
 	return string([]rune(s)[:maxEcho]) + "…"
+}
+
+// accountNumber matches what could be a card or bank account number: 8 digits or more, in groups
+// separated by single spaces or dashes or not at all. IDs are random base62, so one rarely holds a run.
+var accountNumber = regexp.MustCompile(`[0-9](?:[ -]?[0-9]){7,}`)
+
+// redactNumbers masks in s every run of digits that could be a card or bank account number, so that a
+// number pasted where an ID or a name belongs is never repeated back or logged.
+func redactNumbers(s string) string {
+	return accountNumber.ReplaceAllLiteralString(s, "[number]")
 }

@@ -93,6 +93,15 @@ func TestRawDetailsAreNeverKept(t *testing.T) {
 			send(e.TestKey, "/v1/customers", "payment_method=pm_card_visa")
 			pm := e.createPaymentMethod(t, card("378282246310005", "card[cvc]=4729"))["id"].(string)
 			send(e.TestKey, "/v1/payment_methods/"+pm+"/attach", "customer="+cus)
+			// Numbers pasted where an ID belongs: in a path, in an unknown path, as a parameter's value,
+			// and as a parameter's name.
+			send(e.TestKey, "/v1/payment_methods/4242424242424242/attach", "customer="+cus)
+			send(e.TestKey, "/v1/payment_methods/4242%204242%204242%204242/detach", "")
+			send(e.TestKey, "/v1/cards/4000000000009995", "")
+			send(e.TestKey, "/v1/customers", "payment_method=378282246310005")
+			send(e.TestKey, "/v1/customers/"+cus, "default_payment_method=4111111111111111")
+			send(e.TestKey, "/v1/payment_methods/pm_card_visa/attach", "customer=5555555555554441")
+			send(e.TestKey, "/v1/customers", "4242424242424242=1")
 			if !bytes.Contains(said.Bytes(), []byte(`"last4":"4242"`)) {
 				t.Fatalf("no answer showed the card's last4; the requests did not work:\n%s", said.Bytes())
 			}
