@@ -81,15 +81,12 @@ type PendingDelivery struct {
 
 var _ casapay.WebhookDeliveryStore = (*Store)(nil)
 
-// queueDeliveries counts e's deliveries, one per enabled endpoint of scope that subscribes to its type,
-// in e.PendingWebhooks, for the caller to insert e, and returns the function that inserts them after it.
-func queueDeliveries(ctx context.Context, ex Executor, scope casapay.Scope, e *casapay.Event) (func() error, error) {
-	endpoints, err := ex.WebhookEndpointsEnabled(ctx, scope)
-	if err != nil {
-		return nil, fmt.Errorf("find webhook endpoints: %w", err)
-	}
+// queueDeliveries counts e's deliveries, one per endpoint of enabled (scope's enabled endpoints) that
+// subscribes to its type, in e.PendingWebhooks, for the caller to insert e, and returns the function
+// that inserts them after it.
+func queueDeliveries(ctx context.Context, ex Executor, scope casapay.Scope, e *casapay.Event, enabled []*casapay.WebhookEndpoint) func() error {
 	var to []*casapay.WebhookEndpoint
-	for _, w := range endpoints {
+	for _, w := range enabled {
 		if w.Subscribes(e.Type) {
 			to = append(to, w)
 		}
@@ -103,7 +100,7 @@ func queueDeliveries(ctx context.Context, ex Executor, scope casapay.Scope, e *c
 			}
 		}
 		return nil
-	}, nil
+	}
 }
 
 // ClaimWebhookDeliveries leases due deliveries (see casapay.WebhookDeliveryStore). An idle call reads

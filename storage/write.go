@@ -73,9 +73,16 @@ func (s *Store) write(ctx context.Context, scope casapay.Scope, req casapay.Requ
 		if err != nil {
 			return err
 		}
-		for i, e := range ch.events {
-			if err := s.recordEvent(ctx, ex, scope, req, ch, e, i); err != nil {
-				return err
+		if len(ch.events) > 0 {
+			// Read once for all the write's events: a customer's delete records one per payment method.
+			endpoints, err := ex.WebhookEndpointsEnabled(ctx, scope)
+			if err != nil {
+				return fmt.Errorf("find webhook endpoints: %w", err)
+			}
+			for i, e := range ch.events {
+				if err := s.recordEvent(ctx, ex, scope, req, ch, e, i, endpoints); err != nil {
+					return err
+				}
 			}
 		}
 		r := &casapay.Response{Status: ch.status, Body: ch.body}
@@ -112,9 +119,11 @@ func findReplay(ctx context.Context, ex Executor, scope casapay.Scope, idem *cas
 	return idem.Match(fingerprint, stored)
 }
 
-// recordEvent inserts the event of ch at index i of its events, in the write's transaction. The events
-// of one write follow each other a microsecond apart, so their IDs, and so the list, keep their order.
-func (s *Store) recordEvent(ctx context.Context, ex Executor, scope casapay.Scope, req casapay.Request, ch *change, pe pendingEvent, i int) error {
+// recordEvent inserts the event of ch at index i of its events, in the write's transaction, with its
+// deliveries to the enabled endpoints that subscribe to it. The events of one write follow each other a
+// microsecond apart, so their IDs, and so the list, keep their order.
+func (s *Store) recordEvent(ctx context.Context, ex Executor, scope casapay.Scope, req casapay.Request, ch *change, pe pendingEvent, i int,
+	endpoints []*casapay.WebhookEndpoint) error {
 	object := pe.object
 	if object == nil {
 		object = ch.body
@@ -127,10 +136,7 @@ func (s *Store) recordEvent(ctx context.Context, ex Executor, scope casapay.Scop
 	}
 	req.Time = req.Time.Add(time.Duration(i) * time.Microsecond)
 	e := casapay.NewEvent(scope, pe.typ, object, pe.previous, req, s.now())
-	queue, err := queueDeliveries(ctx, ex, scope, e)
-	if err != nil {
-		return fmt.Errorf("record event %s: %w", e.Type, err)
-	}
+	queue := queueDeliveries(ctx, ex, scope, e, endpoints)
 	if err := ex.EventInsert(ctx, scope, e); err != nil {
 		return fmt.Errorf("record event %s: %w", e.Type, err)
 	}
