@@ -34,7 +34,7 @@ var _ casapay.BalanceTransactionStore = (*Store)(nil)
 func (s *Store) CreateBalanceTransaction(ctx context.Context, scope casapay.Scope, customerID string, p *casapay.BalanceTransactionParams,
 	req casapay.Request) (*casapay.Response, error) {
 	return s.write(ctx, scope, req, func(ctx context.Context, ex Executor) (*change, error) {
-		c, err := liveCustomerForUpdate(ctx, ex, scope, customerID)
+		c, err := liveCustomer(ctx, ex, scope, customerID, true)
 		if err != nil {
 			return nil, err
 		}
@@ -54,7 +54,7 @@ func (s *Store) CreateBalanceTransaction(ctx context.Context, scope casapay.Scop
 		if err != nil {
 			return nil, err
 		}
-		ch, err := balanceAnswer(ctx, ex, scope, b, req.Expand)
+		ch, err := balanceAnswer(b, c, req.Expand)
 		if err != nil {
 			return nil, err
 		}
@@ -70,18 +70,7 @@ func (s *Store) postBalance(ctx context.Context, ex Executor, scope casapay.Scop
 	if err := ex.BalanceTransactionInsert(ctx, scope, b); err != nil {
 		return pendingEvent{}, fmt.Errorf("insert balance transaction %s: %w", b.ID, err)
 	}
-	if err := ex.CustomerUpdate(ctx, scope, c); err != nil {
-		return pendingEvent{}, fmt.Errorf("update balance of %s: %w", c.ID, err)
-	}
-	after, err := json.Marshal(c)
-	if err != nil {
-		return pendingEvent{}, fmt.Errorf("encode customer %s: %w", c.ID, err)
-	}
-	previous, err := casapay.PreviousAttributes(before, after)
-	if err != nil {
-		return pendingEvent{}, fmt.Errorf("update customer %s: %w", c.ID, err)
-	}
-	return pendingEvent{typ: casapay.EventCustomerUpdated, object: after, previous: previous, at: at}, nil
+	return customerUpdated(ctx, ex, scope, c, before, at)
 }
 
 // FindBalanceTransaction returns a transaction of a customer of scope, deleted or not, or
@@ -110,12 +99,9 @@ func (s *Store) FindBalanceTransaction(ctx context.Context, scope casapay.Scope,
 func (s *Store) UpdateBalanceTransaction(ctx context.Context, scope casapay.Scope, customerID, id string, p *casapay.BalanceTransactionParams,
 	req casapay.Request) (*casapay.Response, error) {
 	return s.write(ctx, scope, req, func(ctx context.Context, ex Executor) (*change, error) {
-		c, err := ex.CustomerGet(ctx, scope, customerID)
-		if c, err = found(c, err, "customer", "id", customerID); err != nil {
+		c, err := liveCustomer(ctx, ex, scope, customerID, false)
+		if err != nil {
 			return nil, err
-		}
-		if c.Deleted {
-			return nil, casapay.NotFound("customer", "id", customerID)
 		}
 		b, err := ex.BalanceTransactionGetForUpdate(ctx, scope, customerID, id)
 		if b, err = found(b, err, "customer_balance_transaction", "id", id); err != nil {
@@ -127,7 +113,7 @@ func (s *Store) UpdateBalanceTransaction(ctx context.Context, scope casapay.Scop
 		if err := ex.BalanceTransactionUpdate(ctx, scope, b); err != nil {
 			return nil, fmt.Errorf("update balance transaction %s: %w", id, err)
 		}
-		return balanceAnswer(ctx, ex, scope, b, req.Expand)
+		return balanceAnswer(b, c, req.Expand)
 	})
 }
 
@@ -159,14 +145,11 @@ func (s *Store) ListBalanceTransactions(ctx context.Context, scope casapay.Scope
 	return page, hasMore, err
 }
 
-// balanceAnswer returns a change answering b, its customer expanded if expand asks.
-func balanceAnswer(ctx context.Context, ex Executor, scope casapay.Scope, b *casapay.BalanceTransaction, expand []string) (*change, error) {
+// balanceAnswer returns a change answering b, its customer c (as the write left it) expanded if expand
+// asks.
+func balanceAnswer(b *casapay.BalanceTransaction, c *casapay.Customer, expand []string) (*change, error) {
 	if !slices.Contains(expand, "customer") {
 		return answer(b)
-	}
-	c, err := ex.CustomerGet(ctx, scope, b.Customer)
-	if err != nil {
-		return nil, fmt.Errorf("expand customer %s of %s: %w", b.Customer, b.ID, err)
 	}
 	expanded := *b
 	expanded.CustomerObject = casapay.ExpandedCustomer(c)

@@ -89,10 +89,14 @@ func (s *Store) FindCustomer(ctx context.Context, scope casapay.Scope, id string
 	return c, err
 }
 
-// liveCustomerForUpdate returns a customer that is not deleted, held for this transaction, or
+// liveCustomer returns a customer that is not deleted, held for this transaction with forUpdate, or
 // resource_missing (param "id").
-func liveCustomerForUpdate(ctx context.Context, ex Executor, scope casapay.Scope, id string) (*casapay.Customer, error) {
-	c, err := ex.CustomerGetForUpdate(ctx, scope, id)
+func liveCustomer(ctx context.Context, ex Executor, scope casapay.Scope, id string, forUpdate bool) (*casapay.Customer, error) {
+	get := ex.CustomerGet
+	if forUpdate {
+		get = ex.CustomerGetForUpdate
+	}
+	c, err := get(ctx, scope, id)
 	c, err = found(c, err, "customer", "id", id)
 	if err == nil && c.Deleted {
 		return nil, casapay.NotFound("customer", "id", id)
@@ -105,7 +109,7 @@ func liveCustomerForUpdate(ctx context.Context, ex Executor, scope casapay.Scope
 // A default_payment_method must be attached to the customer already, unless it is a test token, whose
 // new payment method is attached first (payment_method.attached, then customer.updated).
 //
-// The event is stamped with the store's clock once the customer is held (see liveCustomerForUpdate),
+// The event is stamped with the store's clock once the customer is held (see liveCustomer),
 // not with the time the request arrived: a request that waited for another update of the same customer
 // is applied after it, and its event must sort after that one's, so that the newest event shows the
 // customer as it is. Deletes are stamped the same way. A create's event keeps the customer's created time.
@@ -113,7 +117,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope casapay.Scope, id stri
 	req casapay.Request) (*casapay.Customer, *casapay.Response, error) {
 	var updated *casapay.Customer
 	resp, err := s.write(ctx, scope, req, func(ctx context.Context, ex Executor) (*change, error) {
-		c, err := liveCustomerForUpdate(ctx, ex, scope, id)
+		c, err := liveCustomer(ctx, ex, scope, id, true)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +227,7 @@ func (s *Store) defaultPaymentMethod(ctx context.Context, ex Executor, scope cas
 // detaches the customer's payment methods, each with its payment_method.detached.
 func (s *Store) DeleteCustomer(ctx context.Context, scope casapay.Scope, id string, req casapay.Request) (*casapay.Response, error) {
 	return s.write(ctx, scope, req, func(ctx context.Context, ex Executor) (*change, error) {
-		c, err := liveCustomerForUpdate(ctx, ex, scope, id)
+		c, err := liveCustomer(ctx, ex, scope, id, true)
 		if err != nil {
 			return nil, err
 		}
@@ -344,4 +348,21 @@ func (s *Store) ImportCustomers(ctx context.Context, scope casapay.Scope, cs []*
 		return fmt.Errorf("import customers: %w", err)
 	}
 	return nil
+}
+
+// customerUpdated writes c, changed from before (its JSON) by a write that was not the customer's own
+// update (a balance transaction, a detach), and returns the customer.updated that records the change.
+func customerUpdated(ctx context.Context, ex Executor, scope casapay.Scope, c *casapay.Customer, before []byte, at time.Time) (pendingEvent, error) {
+	if err := ex.CustomerUpdate(ctx, scope, c); err != nil {
+		return pendingEvent{}, fmt.Errorf("update customer %s: %w", c.ID, err)
+	}
+	after, err := json.Marshal(c)
+	if err != nil {
+		return pendingEvent{}, fmt.Errorf("encode customer %s: %w", c.ID, err)
+	}
+	previous, err := casapay.PreviousAttributes(before, after)
+	if err != nil {
+		return pendingEvent{}, fmt.Errorf("update customer %s: %w", c.ID, err)
+	}
+	return pendingEvent{typ: casapay.EventCustomerUpdated, object: after, previous: previous, at: at}, nil
 }

@@ -124,7 +124,7 @@ func (s *Store) AttachPaymentMethod(ctx context.Context, scope casapay.Scope, id
 				return nil, err
 			}
 		}
-		c, err := liveCustomerForUpdate(ctx, ex, scope, customerID)
+		c, err := liveCustomer(ctx, ex, scope, customerID, true)
 		if casapay.IsNotFound(err) {
 			return nil, casapay.MissingParam("customer", "customer", customerID)
 		}
@@ -255,18 +255,7 @@ func unsetDefault(ctx context.Context, ex Executor, scope casapay.Scope, c *casa
 		return pendingEvent{}, fmt.Errorf("encode customer %s: %w", c.ID, err)
 	}
 	c.DefaultPaymentMethod = nil
-	after, err := json.Marshal(c)
-	if err != nil {
-		return pendingEvent{}, fmt.Errorf("encode customer %s: %w", c.ID, err)
-	}
-	previous, err := casapay.PreviousAttributes(before, after)
-	if err != nil {
-		return pendingEvent{}, fmt.Errorf("update customer %s: %w", c.ID, err)
-	}
-	if err := ex.CustomerUpdate(ctx, scope, c); err != nil {
-		return pendingEvent{}, fmt.Errorf("update customer %s: %w", c.ID, err)
-	}
-	return pendingEvent{typ: casapay.EventCustomerUpdated, object: after, previous: previous, at: at}, nil
+	return customerUpdated(ctx, ex, scope, c, before, at)
 }
 
 // ListPaymentMethods returns a page of scope's payment methods, newest first (see list).
@@ -275,6 +264,8 @@ func (s *Store) ListPaymentMethods(ctx context.Context, scope casapay.Scope, f c
 	if err != nil {
 		return nil, false, fmt.Errorf("list payment methods: %w", err)
 	}
+	// The page's customers, read once each to expand them; the filter's customer is read here anyway.
+	customers := map[string]*casapay.Customer{}
 	if f.Customer != nil {
 		c, err := s.d.Executor().CustomerGet(ctx, scope, *f.Customer)
 		if errors.Is(err, ErrNoRows) || (err == nil && c.Deleted) {
@@ -283,6 +274,7 @@ func (s *Store) ListPaymentMethods(ctx context.Context, scope casapay.Scope, f c
 		if err != nil {
 			return nil, false, fmt.Errorf("find customer %s: %w", *f.Customer, err)
 		}
+		customers[c.ID] = c
 	}
 	page, hasMore, err := list(ctx, s.d, pageQuery[*casapay.PaymentMethod]{
 		kind: "payment_method", limit: limit, startingAfter: f.StartingAfter, endingBefore: f.EndingBefore,
@@ -298,9 +290,18 @@ func (s *Store) ListPaymentMethods(ctx context.Context, scope casapay.Scope, f c
 	}
 	err = s.d.InReadTx(ctx, func(ctx context.Context, ex Executor) error {
 		for _, pm := range page {
-			if err := expandPaymentMethod(ctx, ex, scope, pm, f.Expand); err != nil {
-				return err
+			if pm.Customer == nil {
+				continue
 			}
+			c, ok := customers[*pm.Customer]
+			if !ok {
+				var err error
+				if c, err = ex.CustomerGet(ctx, scope, *pm.Customer); err != nil {
+					return fmt.Errorf("expand customer %s of %s: %w", *pm.Customer, pm.ID, err)
+				}
+				customers[c.ID] = c
+			}
+			pm.CustomerObject = c
 		}
 		return nil
 	})
