@@ -232,7 +232,8 @@ func TestRateLimitSharedBetweenServers(t *testing.T) {
 
 	// Server 0's round trips for the budget: draws of a tenth of a second's budget at a time.
 	counts := counterValues(t, reg, "casapay_rate_budget_total") // by op/what
-	served := admitted / 2                                       // the requests alternate between the servers
+	// The requests alternate between the servers.
+	served := admitted / 2
 	if draws := counts["draw/exchanges"]; draws == 0 || draws > float64(sent/2)/4 || counts["draw/requests"] < float64(served-perSecond/10) {
 		t.Errorf("server 0 admitted about %d of %d requests with %v; want a draw per slice of %d, far fewer than its requests",
 			served, sent/2, counts, perSecond/10)
