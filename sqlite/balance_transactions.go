@@ -58,11 +58,7 @@ WHERE id = ? AND account_id = ? AND livemode = ? AND customer_id = ?`
 
 // BalanceTransactionPosition returns the created time of a transaction of the customer, or storage.ErrNoRows.
 func (e *executor) BalanceTransactionPosition(ctx context.Context, scope casapay.Scope, customerID, id string) (int64, error) {
-	var created int64
-	if err := e.queryRow(ctx, balanceTransactionPositionSQL, id, scope.AccountID, scope.Livemode, customerID).Scan(&created); err != nil {
-		return 0, interpret(err)
-	}
-	return created, nil
+	return e.position(ctx, balanceTransactionPositionSQL, scope, id, customerID)
 }
 
 const balanceTransactionsPage = `balance_transactions WHERE account_id = ? AND livemode = ? AND customer_id = ?`

@@ -118,10 +118,10 @@ func queryAll[T any](ctx context.Context, e *executor, scan func(scanner) (T, er
 	return out, nil
 }
 
-// position runs a query for the created time of the row (id, scope), a list cursor's position.
-func (e *executor) position(ctx context.Context, query string, scope casapay.Scope, id string) (int64, error) {
+// position runs a query for the created time of the row (id, scope, then more), a list cursor's position.
+func (e *executor) position(ctx context.Context, query string, scope casapay.Scope, id string, more ...any) (int64, error) {
 	var created int64
-	if err := e.queryRow(ctx, query, id, scope.AccountID, scope.Livemode).Scan(&created); err != nil {
+	if err := e.queryRow(ctx, query, append([]any{id, scope.AccountID, scope.Livemode}, more...)...).Scan(&created); err != nil {
 		return 0, interpret(err)
 	}
 	return created, nil

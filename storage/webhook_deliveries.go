@@ -106,8 +106,11 @@ func queueDeliveries(ctx context.Context, ex Executor, scope casapay.Scope, e *c
 // ClaimWebhookDeliveries leases due deliveries (see casapay.WebhookDeliveryStore). An idle call reads
 // only: it writes when something is due.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*casapay.WebhookDelivery, error) {
+	if limit < 1 {
+		return nil, nil
+	}
 	due, err := s.d.Executor().WebhookDeliveriesDue(ctx, now.UnixMilli())
-	if err != nil || !due || limit < 1 {
+	if err != nil || !due {
 		return nil, err
 	}
 	token := rand.Text()
