@@ -56,7 +56,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"requests per second each account may make, reads and writes each: LIVE/TEST, or off (env CASAPAY_RATE_LIMITS)")
 	apiCap, otherCap := defaultConnectionCaps()
 	maxConns := flags.Int("max-connections", apiCap,
-		"connections the API keeps open at once; more are closed at once (default: most of the process's file limit)")
+		"connections the API keeps open at once; at the cap a new one replaces the one idle longest, or is closed at once if all are busy (default: most of the process's file limit)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
