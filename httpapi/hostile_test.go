@@ -101,10 +101,16 @@ func TestEchoedNamesAreCut(t *testing.T) {
 		if got := r.Error(t); len(got.Message) > 200 || len(got.Param) > 110 || !strings.HasSuffix(got.Param, "…") {
 			t.Errorf("unknown parameter of 100,000 characters echoed as %d characters (param %d)", len(got.Message), len(got.Param))
 		}
+		// Exactly 100 characters, then the ellipsis, counted in characters, not bytes.
+		wide := strings.Repeat("é", 150)
+		r = e.post(t, "/v1/customers", wide+"=x")
+		if got := r.Error(t); got.Param != strings.Repeat("é", 100)+"…" {
+			t.Errorf("a name of 150 characters echoed as %q, want its first 100 and an ellipsis", got.Param)
+		}
 		r = e.get(t, "/v1/"+strings.Repeat("p", 10_000))
 		mustStatus(t, r, http.StatusNotFound)
-		if got := r.Error(t); len(got.Message) > 250 {
-			t.Errorf("unknown path of 10,000 characters echoed as %d characters", len(got.Message))
+		if got := r.Error(t); len(got.Message) > 250 || !strings.Contains(got.Message, "/v1/"+strings.Repeat("p", 96)+"…") {
+			t.Errorf("unknown path of 10,000 characters echoed as %q, want its first 100 characters and an ellipsis", got.Message)
 		}
 	})
 }

@@ -293,6 +293,8 @@ func TestTestTokens(t *testing.T) {
 			t.Errorf("customer has %d payment methods, want 13", attached)
 		}
 		events := len(e.listEvents(t, "limit=100"))
+		allPMs := func() int { return len(e.get(t, "/v1/payment_methods?limit=100").JSON(t)["data"].([]any)) }
+		all := allPMs()
 
 		declines := []struct{ token, code, decline string }{
 			{"pm_card_visa_chargeDeclined", "card_declined", "generic_decline"},
@@ -315,6 +317,9 @@ func TestTestTokens(t *testing.T) {
 					t.Errorf("%s %s: error %+v, want card_error %s/%s", req.path, req.form, got, d.code, d.decline)
 				}
 			}
+		}
+		if n := allPMs(); n != all {
+			t.Errorf("declined tokens left payment methods behind: %d in the account, want %d", n, all)
 		}
 		// The raw decline numbers create a payment method, which then cannot be attached.
 		pm := e.createPaymentMethod(t, card("4000000000009995"))["id"].(string)

@@ -80,8 +80,15 @@ func TestRateLimits(t *testing.T) {
 		mustStatus(t, e.post(t, "/v1/customers", "name=Jane"), http.StatusOK)
 		mustStatus(t, e.do(t, request{Method: "GET", Path: "/v1/customers", Key: e.OtherKey}), http.StatusOK)
 		mustStatus(t, e.do(t, request{Method: "GET", Path: "/v1/customers", Key: e.LiveKey}), http.StatusOK)
-		// Health and the document are never limited.
-		mustStatus(t, e.do(t, request{Method: "GET", Path: "/healthz"}), http.StatusOK)
+		// Health and the document are never limited, even asked for with a key over its limit: the key
+		// is refused a read (again, past any refill meanwhile), and then served them.
+		for i := 0; e.get(t, "/v1/customers").Status != http.StatusTooManyRequests; i++ {
+			if i == 10 {
+				t.Fatal("the key's reads are no longer refused")
+			}
+		}
+		mustStatus(t, e.do(t, request{Method: "GET", Path: "/healthz", Key: e.TestKey}), http.StatusOK)
+		mustStatus(t, e.do(t, request{Method: "GET", Path: "/openapi.yaml", Key: e.TestKey}), http.StatusOK)
 	})
 }
 
