@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 
 	// The commit baseline runs before the server starts, so nothing else touches the disk meanwhile.
 	var commit *result
-	if cfg.soak == 0 && (hasOp(cfg, "create") || hasOp(cfg, "update") || hasOp(cfg, "attach") || hasOp(cfg, "webhook")) {
+	if cfg.soak == 0 && slices.ContainsFunc(cfg.ops, isWrite) {
 		var s sample
 		if name == "sqlite" {
 			s, err = sqliteCommitRate(ctx, cfg, pr)
@@ -120,10 +121,9 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 		if cpuErr == nil && cpuErr2 == nil && len(urls) == 1 { // a second server's CPU is not metered
 			r.ServerCPU, r.DatabaseCPU = perRequest(before, after, s.Requests-s.Errors)
 		}
-		switch op {
-		case "create", "update", "attach":
+		if isWrite(op) {
 			r.ratioTo("commit", commit)
-		default:
+		} else {
 			r.ratioTo("bare", *bare)
 		}
 		sr.Results = append(sr.Results, *r)
@@ -292,6 +292,11 @@ func (fx *fixture) op(client *http.Client, op string, urls []string) opFunc {
 			// count of the customer's, a lock on the customer and a payment_method.attached event.
 			req, err = newRequest(ctx, "POST", urls[w%len(urls)]+"/v1/payment_methods/pm_card_visa/attach", fx.key,
 				url.Values{"customer": {pick(rng, fx.customers)}})
+		case "ledger-hot":
+			// Every client adds to one customer's ledger: each transaction holds that customer.
+			req, err = newRequest(ctx, "POST", base+"/"+fx.customers[0]+"/balance_transactions", fx.key, ledgerForm(rng))
+		case "ledger-spread":
+			req, err = newRequest(ctx, "POST", base+"/"+pick(rng, fx.customers)+"/balance_transactions", fx.key, ledgerForm(rng))
 		case "list":
 			req, err = newRequest(ctx, "GET", base+"?limit=10", fx.key, nil)
 		case "list-deep":
@@ -306,6 +311,25 @@ func (fx *fixture) op(client *http.Client, op string, urls []string) opFunc {
 		}
 		return send(client, req)
 	}
+}
+
+// isWrite reports whether op writes, and so compares with the store's raw commit rate.
+func isWrite(op string) bool {
+	switch op {
+	case "create", "update", "attach", "ledger-hot", "ledger-spread", "webhook":
+		return true
+	}
+	return false
+}
+
+// ledgerForm is a balance transaction of a random sign and size, in the one currency every customer's
+// ledger takes.
+func ledgerForm(rng *rand.Rand) url.Values {
+	amount := rng.IntN(100_000) + 1
+	if rng.IntN(2) == 0 {
+		amount = -amount
+	}
+	return url.Values{"amount": {strconv.Itoa(amount)}, "currency": {"gbp"}, "description": {"Rent adjustment"}}
 }
 
 // mixedOp draws the soak's next operation: mostly reads, as a dashboard and a rent run would send.

@@ -1,7 +1,7 @@
 // Command casapay-bench measures a CasaPay server under load, against the two ceilings it cannot beat on
 // this machine: a bare net/http handler and the store's raw durable commit rate.
 //
-//	go run ./cmd/casapay-bench [--clients 32] [--duration 10s] [--ops retrieve,create,update,list,list-deep]
+//	go run ./cmd/casapay-bench [--clients 32] [--duration 10s] [--ops retrieve,create,update,attach,ledger-hot,ledger-spread,list,list-deep,webhook]
 //	                           [--postgres URL] [--json FILE] [--deep 1000000] [--profile DIR] [--two-servers]
 //	go run ./cmd/casapay-bench --soak 60s [--postgres URL]
 //
@@ -36,7 +36,7 @@ func main() {
 }
 
 // allOps are the operations the benchmark knows, in the order it runs them.
-var allOps = []string{"retrieve", "create", "update", "attach", "list", "list-deep", "webhook"}
+var allOps = []string{"retrieve", "create", "update", "attach", "ledger-hot", "ledger-spread", "list", "list-deep", "webhook"}
 
 // config is the benchmark's flags.
 type config struct {

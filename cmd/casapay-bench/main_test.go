@@ -36,7 +36,7 @@ func TestRunSQLite(t *testing.T) {
 	}
 	jsonFile := filepath.Join(t.TempDir(), "bench.json")
 	var stdout bytes.Buffer
-	args := []string{"--duration", "300ms", "--deep", "2000", "--ops", "retrieve,create,list-deep", "--json", jsonFile}
+	args := []string{"--duration", "300ms", "--deep", "2000", "--ops", "retrieve,create,ledger-hot,list-deep", "--json", jsonFile}
 	if err := run(t.Context(), args, func(string) string { return "" }, &stdout, t.Output()); err != nil {
 		t.Fatalf("run: %v\n%s", err, stdout.String())
 	}
@@ -55,7 +55,7 @@ func TestRunSQLite(t *testing.T) {
 	for _, res := range r.Stores[0].Results {
 		got[res.Operation] = res
 	}
-	for _, op := range []string{"bare", "commit", "retrieve", "retrieve-limited", "create", "list-deep", "list-deep-1000"} {
+	for _, op := range []string{"bare", "commit", "retrieve", "retrieve-limited", "create", "ledger-hot", "list-deep", "list-deep-1000"} {
 		res, ok := got[op]
 		switch {
 		case !ok:
