@@ -407,3 +407,58 @@ func TestAccountRateLimitsCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestServeRateLimitsConfiguration: CASAPAY_RATE_LIMITS sets the limits, --rate-limits wins over it,
+// and a value that is not off or LIVE/TEST stops serve before it starts.
+func TestServeRateLimitsConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"CASAPAY_RATE_LIMITS": "1000/1", "CASAPAY_DB": "sqlite:" + filepath.Join(dir, "limits.db")}
+	refused := func(s *server) int {
+		n := 0
+		for range 1 + casapay.RateBurst + 10 {
+			if code, _ := call(t, "GET", s.URL+"/v1/customers", s.TestKey, "", ""); code == http.StatusTooManyRequests {
+				n++
+			}
+		}
+		return n
+	}
+	s := startServeEnv(t, func(k string) string { return env[k] }, "--addr", "127.0.0.1:0")
+	if n := refused(s); n == 0 {
+		t.Errorf("CASAPAY_RATE_LIMITS=1000/1: no test-mode read refused of %d", 1+casapay.RateBurst+10)
+	}
+	env["CASAPAY_DB"] = "sqlite:" + filepath.Join(dir, "flag.db")
+	s = startServeEnv(t, func(k string) string { return env[k] }, "--addr", "127.0.0.1:0", "--rate-limits", "off")
+	if n := refused(s); n != 0 {
+		t.Errorf("--rate-limits off over CASAPAY_RATE_LIMITS: %d reads refused", n)
+	}
+	for _, bad := range []string{"fast", "100", "0/25", "100/-1", "100/25/5", "2000000/25"} {
+		if err := run(t.Context(), []string{"serve", "--db", "sqlite:" + filepath.Join(dir, "bad.db"), "--addr", "127.0.0.1:0", "--rate-limits", bad},
+			func(string) string { return "" }, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--rate-limits") {
+			t.Errorf("serve --rate-limits %q: %v, want an error naming the flag", bad, err)
+		}
+	}
+}
+
+// TestServeAnswersOddTargetsInJSON: through serve's own http.Server, OPTIONS * reaches the API and is
+// answered in JSON, not with net/http's empty 200.
+func TestServeAnswersOddTargetsInJSON(t *testing.T) {
+	s := startServe(t, "--db", "sqlite:"+filepath.Join(t.TempDir(), "odd.db"))
+	c, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Minute)) // bounds a test that would otherwise hang
+	if _, err := io.WriteString(c, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusNotFound || res.Header.Get("Content-Type") != "application/json" || !bytes.Contains(body, []byte(`"error"`)) {
+		t.Errorf("OPTIONS * = %d %q %s, want 404 with the JSON error envelope", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}
