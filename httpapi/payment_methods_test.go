@@ -655,3 +655,58 @@ func TestCustomerPaymentMethodLimit(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryTestCard: each test card the README lists creates a payment method in test mode, with its
+// network, funding and country, and attaches, or (the decline cards) answers its decline on attach.
+// The table is written out here from Stripe's testing page, apart from the one CasaPay keeps, so a typo
+// in either shows.
+func TestEveryTestCard(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open storetest.Opener) {
+		e := newEnv(t, open)
+		cus := e.createCustomer(t, "name=Jane")["id"].(string)
+		for _, c := range []struct{ number, brand, funding, country, decline string }{
+			{"4242424242424242", "visa", "credit", "US", ""},
+			{"4000056655665556", "visa", "debit", "US", ""},
+			{"5555555555554444", "mastercard", "credit", "US", ""},
+			{"2223003122003222", "mastercard", "credit", "US", ""},
+			{"5200828282828210", "mastercard", "debit", "US", ""},
+			{"5105105105105100", "mastercard", "prepaid", "US", ""},
+			{"378282246310005", "amex", "credit", "US", ""},
+			{"371449635398431", "amex", "credit", "US", ""},
+			{"6011111111111117", "discover", "credit", "US", ""},
+			{"6011000990139424", "discover", "credit", "US", ""},
+			{"6011981111111113", "discover", "debit", "US", ""},
+			{"3056930009020004", "diners", "credit", "US", ""},
+			{"36227206271667", "diners", "credit", "US", ""},
+			{"3566002020360505", "jcb", "credit", "US", ""},
+			{"6200000000000005", "unionpay", "credit", "US", ""},
+			{"6200000000000047", "unionpay", "debit", "US", ""},
+			{"6205500000000000004", "unionpay", "credit", "US", ""},
+			{"4000008260000000", "visa", "credit", "GB", ""},
+			{"4000002760000016", "visa", "credit", "DE", ""},
+			{"4000002500000003", "visa", "credit", "FR", ""},
+			{"4000000400000008", "visa", "credit", "AT", ""},
+			{"4000000000000341", "visa", "credit", "US", ""},
+			{"4000000000000002", "visa", "credit", "US", "generic_decline"},
+			{"4000000000009995", "visa", "credit", "US", "insufficient_funds"},
+			{"4000000000009987", "visa", "credit", "US", "lost_card"},
+			{"4000000000009979", "visa", "credit", "US", "stolen_card"},
+			{"4000000000000069", "visa", "credit", "US", "expired_card"},
+			{"4000000000000127", "visa", "credit", "US", "incorrect_cvc"},
+			{"4000000000000119", "visa", "credit", "US", "processing_error"},
+		} {
+			pm := e.createPaymentMethod(t, card(c.number))
+			got, _ := pm["card"].(map[string]any)
+			if got["brand"] != c.brand || got["funding"] != c.funding || got["country"] != c.country || got["last4"] != c.number[len(c.number)-4:] {
+				t.Errorf("%s: card %v, want %s %s from %s", c.number, got, c.brand, c.funding, c.country)
+			}
+			r := e.post(t, "/v1/payment_methods/"+pm["id"].(string)+"/attach", "customer="+cus)
+			switch {
+			case c.decline == "":
+				mustStatus(t, r, http.StatusOK)
+			case r.Status != http.StatusPaymentRequired || r.Error(t).DeclineCode != c.decline:
+				t.Errorf("%s: attach answered %d %s, want 402 %s", c.number, r.Status, r.Body, c.decline)
+			}
+		}
+	})
+}
