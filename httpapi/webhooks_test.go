@@ -91,6 +91,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // newWebhookEnv is newEnv with a deliverer running on the store, retrying within milliseconds.
 func newWebhookEnv(t *testing.T, open storetest.Opener, opts ...httpapi.Option) *env {
 	t.Helper()
+	return newWebhookEnvTimeout(t, open, time.Minute, opts...)
+}
+
+// newWebhookEnvTimeout is newWebhookEnv with a deliverer whose attempts time out after timeout.
+func newWebhookEnvTimeout(t *testing.T, open storetest.Opener, timeout time.Duration, opts ...httpapi.Option) *env {
+	t.Helper()
 	store := open(t)
 	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
 	srv := httptest.NewServer(httpapi.NewServer(logger, store, time.Now, nil, opts...))
@@ -99,7 +105,7 @@ func newWebhookEnv(t *testing.T, open storetest.Opener, opts ...httpapi.Option) 
 	e.TestKey, e.LiveKey = createAccount(t, store, "Account A")
 	e.OtherKey, _ = createAccount(t, store, "Account B")
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &cpwebhook.Deliverer{Store: store, Logger: logger, RetryScale: 0.0001, Poll: 5 * time.Millisecond, Timeout: time.Minute}
+	d := &cpwebhook.Deliverer{Store: store, Logger: logger, RetryScale: 0.0001, Poll: 5 * time.Millisecond, Timeout: timeout}
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -307,6 +313,30 @@ func TestWebhookRetry(t *testing.T) {
 		eventually(t, "no undelivered events", func() bool { return len(e.listEvents(t, "delivery_success=false")) == 0 })
 		if n := len(e.listEvents(t, "delivery_success=true")); n != 1 {
 			t.Errorf("delivery_success=true lists %d events, want 1", n)
+		}
+	})
+}
+
+// TestLateSuccessIsAFailure: a 2xx that arrives after the attempt's timeout does not count; the delivery
+// is tried again. The first answer comes a second late, five times the timeout.
+func TestLateSuccessIsAFailure(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open storetest.Opener) {
+		e := newWebhookEnvTimeout(t, open, 200*time.Millisecond)
+		rc := newReceiver(t)
+		rc.answer = func(n int) int {
+			if n == 1 {
+				time.Sleep(time.Second)
+			}
+			return http.StatusOK
+		}
+		e.createEndpoint(t, e.TestKey, rc, "customer.created")
+		mustStatus(t, e.post(t, "/v1/customers", "name=Jane"), http.StatusOK)
+		eventually(t, "the event delivered", func() bool { return len(e.listEvents(t, "delivery_success=false")) == 0 })
+		rc.mu.Lock()
+		attempts := rc.attempts
+		rc.mu.Unlock()
+		if attempts < 2 {
+			t.Errorf("%d attempts: the late 200 counted as a delivery, want it retried", attempts)
 		}
 	})
 }
