@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,10 +21,15 @@ import (
 	"github.com/casapay/casapay/sqlite" // also registers modernc.org/sqlite's "sqlite" driver
 )
 
-// serveBare serves body, a customer object as CasaPay answers it, to every request on addr until ctx
-// ends. It is the bare baseline: what net/http alone costs on this machine for the same bytes.
-func serveBare(ctx context.Context, addr, bodyFile string, stdout io.Writer) error {
-	body, err := os.ReadFile(bodyFile)
+// serveBare serves, on addr until ctx ends, a list page (pageFile) to GET /v1/customers and a customer
+// (customerFile) to every other request, as CasaPay answered them; it reads a POST's body first. It is
+// the bare baseline: what net/http alone costs on this machine for the same bytes.
+func serveBare(ctx context.Context, addr, customerFile, pageFile string, stdout io.Writer) error {
+	customer, err := os.ReadFile(customerFile)
+	if err != nil {
+		return err
+	}
+	page, err := os.ReadFile(pageFile)
 	if err != nil {
 		return err
 	}
@@ -33,7 +39,16 @@ func serveBare(ctx context.Context, addr, bodyFile string, stdout io.Writer) err
 	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body := customer
+			if r.Method == http.MethodGet && r.URL.Path == "/v1/customers" {
+				body = page
+			}
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 			w.Write(body)
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -58,17 +73,20 @@ func serveBare(ctx context.Context, addr, bodyFile string, stdout io.Writer) err
 	return nil
 }
 
-// startBare starts this program again as the bare baseline server, serving body.
-func startBare(ctx context.Context, cfg config, body []byte) (*process, error) {
+// startBare starts this program again as the bare baseline server, serving customer and page.
+func startBare(ctx context.Context, cfg config, customer, page []byte) (*process, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find the benchmark's own binary: %w", err)
 	}
-	bodyFile := filepath.Join(cfg.tmpDir, "bare-body.json")
-	if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
-		return nil, err
+	customerFile := filepath.Join(cfg.tmpDir, "bare-customer.json")
+	pageFile := filepath.Join(cfg.tmpDir, "bare-page.json")
+	for file, body := range map[string][]byte{customerFile: customer, pageFile: page} {
+		if err := os.WriteFile(file, body, 0o600); err != nil {
+			return nil, err
+		}
 	}
-	return startProcess(ctx, filepath.Join(cfg.tmpDir, "bare.log"), exe, serveBareFlag, "127.0.0.1:0", bodyFile)
+	return startProcess(ctx, filepath.Join(cfg.tmpDir, "bare.log"), exe, serveBareFlag, "127.0.0.1:0", customerFile, pageFile)
 }
 
 // commitRow returns a row to insert in the raw commit baseline: a customer's JSON, about as many bytes

@@ -29,10 +29,14 @@ type fixture struct {
 	smallCursors []string // customers deep in that account's list
 }
 
+// baselines are the bare handler's rates for the same requests as the server's: a retrieve (bare), a
+// list page (bare-list) and a create's POST (bare-post).
+type baselines struct{ get, list, post *result }
+
 // benchStore runs the whole benchmark on one store: a fresh database, seeded; the raw commit baseline;
-// then the server under each operation. The bare baseline is measured on the first store's server and
-// kept in *bare for the others. It returns what it measured even when it fails part way.
-func benchStore(ctx context.Context, cfg config, name string, bare **result, stderr io.Writer) (sr *storeReport, err error) {
+// then the server under each operation. The bare baselines are measured on the first store's server
+// and kept in *bare for the others. It returns what it measured even when it fails part way.
+func benchStore(ctx context.Context, cfg config, name string, bare **baselines, stderr io.Writer) (sr *storeReport, err error) {
 	pr := newProgress(stderr)
 	sr = &storeReport{Store: name}
 	fmt.Fprintf(stderr, "== %s\n", name)
@@ -88,14 +92,12 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 		return sr, err
 	}
 
-	if *bare == nil && (hasOp(cfg, "retrieve") || hasOp(cfg, "list") || hasOp(cfg, "list-deep")) {
+	if *bare == nil {
 		if *bare, err = measureBare(ctx, cfg, srv, fx, client, pr); err != nil {
 			return sr, fmt.Errorf("bare baseline: %w", err)
 		}
 	}
-	if *bare != nil {
-		sr.Results = append(sr.Results, **bare)
-	}
+	sr.Results = append(sr.Results, *(*bare).get, *(*bare).list, *(*bare).post)
 	if commit != nil {
 		sr.Results = append(sr.Results, *commit)
 	}
@@ -104,7 +106,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 	// its ratio.
 	runOpOn := func(srv *process, op, name string, urls []string) (*result, error) {
 		var saveProfile func() error
-		if cfg.profileDir != "" && (name == "retrieve" || name == "create" || name == "attach") {
+		if cfg.profileDir != "" && slices.Contains(profiled, name) {
 			saveProfile = startProfile(ctx, cfg, srv.pprofURL(), filepath.Join(cfg.profileDir, sr.Store, name+".pprof"))
 		}
 		meter := cpuMeter{server: srv, database: sr.Store == "postgres"}
@@ -121,11 +123,7 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 		if cpuErr == nil && cpuErr2 == nil && len(urls) == 1 { // a second server's CPU is not metered
 			r.ServerCPU, r.DatabaseCPU = perRequest(before, after, s.Requests-s.Errors)
 		}
-		if isWrite(op) {
-			r.ratioTo("commit", commit)
-		} else {
-			r.ratioTo("bare", *bare)
-		}
+		(*bare).ratio(r, op)
 		sr.Results = append(sr.Results, *r)
 		if s.Errors > 0 {
 			for _, line := range srv.errorLines(5) {
@@ -138,11 +136,11 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 
 	for _, op := range cfg.ops {
 		if op == "webhook" {
-			r, rep, err := runWebhook(ctx, cfg, srv, fx, client, pr)
+			r, rep, err := runWebhook(ctx, cfg, srv, fx, client, pr, sr.Store)
 			if err != nil {
 				return sr, err
 			}
-			r.ratioTo("commit", commit)
+			(*bare).ratio(r, op)
 			sr.Results, sr.Webhook = append(sr.Results, *r), rep
 			continue
 		}
@@ -197,6 +195,22 @@ func benchStore(ctx context.Context, cfg config, name string, bare **result, std
 		}
 	}
 	return sr, nil
+}
+
+// profiled are the operations --profile records the server's CPU under.
+var profiled = []string{"retrieve", "create", "list", "attach", "webhook-create"}
+
+// ratio sets r's ratio to the bare handler's rate for the same kind of request: a write's to bare-post,
+// a list's to bare-list, a retrieve's to bare.
+func (b *baselines) ratio(r *result, op string) {
+	switch {
+	case isWrite(op):
+		r.ratioTo("bare-post", b.post)
+	case strings.HasPrefix(op, "list"):
+		r.ratioTo("bare-list", b.list)
+	default:
+		r.ratioTo("bare", b.get)
+	}
 }
 
 // limiterBenchRates are the rate limits of the retrieve-limited measurement: far above what one account
@@ -313,7 +327,7 @@ func (fx *fixture) op(client *http.Client, op string, urls []string) opFunc {
 	}
 }
 
-// isWrite reports whether op writes, and so compares with the store's raw commit rate.
+// isWrite reports whether op writes, and so compares with the bare handler's POST rate.
 func isWrite(op string) bool {
 	switch op {
 	case "create", "update", "attach", "ledger-hot", "ledger-spread", "webhook":
@@ -390,35 +404,56 @@ func measure(ctx context.Context, cfg config, name string, pr *progress, op opFu
 	return s, err
 }
 
-// measureBare measures the bare baseline: it retrieves a real customer from the server, and then
-// serves exactly those bytes from the bare handler in a process of its own.
-func measureBare(ctx context.Context, cfg config, srv *process, fx *fixture, client *http.Client, pr *progress) (*result, error) {
-	req, err := newRequest(ctx, "GET", srv.URL+"/v1/customers/"+fx.customers[0], fx.key, nil)
+// measureBare measures the bare baselines: it retrieves a real customer and a real list page from the
+// server, and then serves exactly those bytes from the bare handler in a process of its own, to the
+// same retrieve, list and create requests the server gets.
+func measureBare(ctx context.Context, cfg config, srv *process, fx *fixture, client *http.Client, pr *progress) (*baselines, error) {
+	get := func(path string) ([]byte, error) {
+		req, err := newRequest(ctx, "GET", srv.URL+path, fx.key, nil)
+		if err != nil {
+			return nil, err
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if res.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s for its size: %s: %s", path, res.Status, body)
+		}
+		return body, nil
+	}
+	customer, err := get("/v1/customers/" + fx.customers[0])
 	if err != nil {
 		return nil, err
 	}
-	res, err := client.Do(req)
+	page, err := get("/v1/customers?limit=10")
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
+	bare, err := startBare(ctx, cfg, customer, page)
 	if err != nil {
 		return nil, err
 	}
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("retrieve a customer for its size: %s: %s", res.Status, body)
+	b := &baselines{}
+	for _, m := range []struct {
+		name, op string
+		into     **result
+	}{{"bare", "retrieve", &b.get}, {"bare-list", "list", &b.list}, {"bare-post", "create", &b.post}} {
+		s, err := measure(ctx, cfg, m.name, pr, fx.op(client, m.op, []string{bare.URL}))
+		if err != nil {
+			return nil, errors.Join(err, bare.stop())
+		}
+		*m.into = newResult(m.name, s)
 	}
-	bare, err := startBare(ctx, cfg, body)
-	if err != nil {
+	if err := bare.stop(); err != nil {
 		return nil, err
 	}
-	// The same retrieve requests, answered by the bare handler.
-	s, err := measure(ctx, cfg, "bare", pr, fx.op(client, "retrieve", []string{bare.URL}))
-	if err := errors.Join(err, bare.stop()); err != nil {
-		return nil, err
-	}
-	return newResult("bare", s), nil
+	return b, nil
 }
 
 // startProfile starts a CPU profile of the server through its --pprof-addr and returns a function that

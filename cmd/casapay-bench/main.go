@@ -60,10 +60,10 @@ const serveBareFlag = "--serve-bare"
 // run is the whole program, with its environment passed in, so tests can drive it as a user would.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == serveBareFlag {
-		if len(args) != 3 {
-			return fmt.Errorf("usage: casapay-bench %s ADDR BODY_FILE", serveBareFlag)
+		if len(args) != 4 {
+			return fmt.Errorf("usage: casapay-bench %s ADDR CUSTOMER_FILE PAGE_FILE", serveBareFlag)
 		}
-		return serveBare(ctx, args[1], args[2], stdout)
+		return serveBare(ctx, args[1], args[2], args[3], stdout)
 	}
 
 	flags := flag.NewFlagSet("casapay-bench", flag.ContinueOnError)
@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	rep := newReport(cfg)
 	var problems []error
-	var bare *result // measured once, on the first store's server, and shared by every table
+	var bare *baselines // measured once, on the first store's server, and shared by every table
 	stores := []string{"sqlite"}
 	if cfg.postgres != "" {
 		stores = append(stores, "postgres")

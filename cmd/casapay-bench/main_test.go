@@ -55,7 +55,7 @@ func TestRunSQLite(t *testing.T) {
 	for _, res := range r.Stores[0].Results {
 		got[res.Operation] = res
 	}
-	for _, op := range []string{"bare", "commit", "retrieve", "retrieve-limited", "create", "ledger-hot", "list-deep", "list-deep-1000"} {
+	for _, op := range []string{"bare", "bare-list", "bare-post", "commit", "retrieve", "retrieve-limited", "create", "ledger-hot", "list-deep", "list-deep-1000"} {
 		res, ok := got[op]
 		switch {
 		case !ok:
@@ -66,8 +66,10 @@ func TestRunSQLite(t *testing.T) {
 			t.Errorf("%s: %d errors, the first %q", op, res.Errors, res.FirstErr)
 		}
 	}
-	if got["retrieve"].RatioTo != "bare" || got["create"].RatioTo != "commit" {
-		t.Errorf("ratios: retrieve to %q, create to %q; want bare and commit", got["retrieve"].RatioTo, got["create"].RatioTo)
+	for op, want := range map[string]string{"retrieve": "bare", "create": "bare-post", "list-deep": "bare-list"} {
+		if got[op].RatioTo != want {
+			t.Errorf("%s's ratio is to %q, want %s", op, got[op].RatioTo, want)
+		}
 	}
 	if r.Stores[0].LimiterRPSRatio <= 0 {
 		t.Errorf("limiter_rps_ratio = %v, want a ratio", r.Stores[0].LimiterRPSRatio)

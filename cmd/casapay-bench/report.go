@@ -71,7 +71,7 @@ type result struct {
 	P99       float64 `json:"p99_ms"`
 	P999      float64 `json:"p99_9_ms"`
 	Ratio     float64 `json:"ratio,omitempty"`    // RPS over the baseline's
-	RatioTo   string  `json:"ratio_to,omitempty"` // bare or commit
+	RatioTo   string  `json:"ratio_to,omitempty"` // bare, bare-list or bare-post
 	// ServerCPU and DatabaseCPU are the CPU time, in microseconds, that the serve process and the
 	// PostgreSQL processes used per successful request (see cpuMeter); zero when not measured.
 	ServerCPU   float64 `json:"server_cpu_us_per_req,omitempty"`
@@ -169,15 +169,19 @@ func writeTable(w io.Writer, r *report) error {
 		for _, res := range s.Results {
 			width = max(width, len(res.Operation))
 		}
-		row := "%-*s %9s %9s %9s %9s %7s %9s %9s  %s\n"
-		fmt.Fprintf(w, row, width, "operation", "req/s", "p50", "p99", "p99.9", "errors", "cpu/req", "db cpu", "ratio")
+		row := "%-*s %9s %9s %9s %9s %7s %7s %9s %9s  %s\n"
+		fmt.Fprintf(w, row, width, "operation", "req/s", "p50", "p99", "p99.9", "p99/p50", "errors", "cpu/req", "db cpu", "ratio")
 		for _, res := range s.Results {
 			ratio := "-"
 			if res.RatioTo != "" {
 				ratio = fmt.Sprintf("%.2f× %s", res.Ratio, res.RatioTo)
 			}
+			spread := "-"
+			if res.P50 > 0 {
+				spread = fmt.Sprintf("%.1f×", res.P99/res.P50)
+			}
 			fmt.Fprintf(w, row, width, res.Operation, fmt.Sprintf("%.0f", res.RPS),
-				fmtMS(res.P50), fmtMS(res.P99), fmtMS(res.P999), strconv.Itoa(res.Errors),
+				fmtMS(res.P50), fmtMS(res.P99), fmtMS(res.P999), spread, strconv.Itoa(res.Errors),
 				fmtMicros(res.ServerCPU), fmtMicros(res.DatabaseCPU), ratio)
 		}
 		for _, res := range s.Results {

@@ -85,19 +85,19 @@ func TestWriteTable(t *testing.T) {
 	want := `CasaPay benchmark: 32 clients, 10s per operation; 2 CPUs, 8.0 GiB memory, linux/amd64, go1.26.8
 
 sqlite
-operation          req/s       p50       p99     p99.9  errors   cpu/req    db cpu  ratio
-bare               20000    1.20ms    4.50ms    9.87ms       0         -         -  -
-commit               500    60.0ms     120ms     250ms       0         -         -  -
-retrieve           12000    2.10ms    8.00ms    15.0ms       0     151µs         -  0.60× bare
-create              3000    9.50ms    31.0ms     104ms       2         -         -  6.00× commit
-list-deep           5000    5.00ms    12.4ms    20.0ms       0         -         -  0.25× bare
-list-deep-1000      5100    5.00ms    11.5ms    19.0ms       0         -         -  0.26× bare
+operation          req/s       p50       p99     p99.9 p99/p50  errors   cpu/req    db cpu  ratio
+bare               20000    1.20ms    4.50ms    9.87ms    3.8×       0         -         -  -
+commit               500    60.0ms     120ms     250ms    2.0×       0         -         -  -
+retrieve           12000    2.10ms    8.00ms    15.0ms    3.8×       0     151µs         -  0.60× bare
+create              3000    9.50ms    31.0ms     104ms    3.3×       2         -         -  6.00× commit
+list-deep           5000    5.00ms    12.4ms    20.0ms    2.5×       0         -         -  0.25× bare
+list-deep-1000      5100    5.00ms    11.5ms    19.0ms    2.3×       0         -         -  0.26× bare
 create: 2 of 30000 requests failed; the first: POST /v1/customers: 500 Internal Server Error
 list-deep p99 with 1000000 customers ÷ with 1000: 1.08×
 
 postgres
-operation     req/s       p50       p99     p99.9  errors   cpu/req    db cpu  ratio
-mixed           800    30.0ms    90.0ms     150ms       0     310µs    1251µs  -
+operation     req/s       p50       p99     p99.9 p99/p50  errors   cpu/req    db cpu  ratio
+mixed           800    30.0ms    90.0ms     150ms    3.0×       0     310µs    1251µs  -
 create req/s, two servers ÷ one: 1.62×
 server RSS over a 60s soak: start 40.0 MiB, end 200.0 MiB, peak 210.0 MiB: GREW: over the limit of 130.0 MiB (2× start + 50 MiB)
 `

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -54,7 +56,8 @@ func (rc *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // runWebhook measures creates while their events are delivered to a local receiver, then waits up to
 // a minute for the deliveries still on their way, and deletes the endpoint.
-func runWebhook(ctx context.Context, cfg config, srv *process, fx *fixture, client *http.Client, pr *progress) (*result, *webhookReport, error) {
+// With --profile it records the server's CPU meanwhile as STORE/webhook-create.pprof.
+func runWebhook(ctx context.Context, cfg config, srv *process, fx *fixture, client *http.Client, pr *progress, store string) (*result, *webhookReport, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, fmt.Errorf("webhook receiver: %w", err)
@@ -90,12 +93,22 @@ func runWebhook(ctx context.Context, cfg config, srv *process, fx *fixture, clie
 		mu.Unlock()
 		return nil
 	}
+	var saveProfile func() error
+	if cfg.profileDir != "" {
+		saveProfile = startProfile(ctx, cfg, srv.pprofURL(), filepath.Join(cfg.profileDir, store, "webhook-create.pprof"))
+	}
+	meter := cpuMeter{server: srv, database: store == "postgres"}
+	before, cpuErr := meter.read()
 	start := time.Now()
 	s, err := measure(ctx, cfg, "webhook", pr, op)
+	end := time.Now()
+	after, cpuErr2 := meter.read()
+	if saveProfile != nil {
+		err = errors.Join(err, saveProfile())
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	end := time.Now()
 	rep := &webhookReport{Created: len(acked)}
 	deadline := time.Now().Add(time.Minute)
 	var last time.Time
@@ -152,7 +165,12 @@ func runWebhook(ctx context.Context, cfg config, srv *process, fx *fixture, clie
 	if err := send(client, del); err != nil {
 		return nil, nil, fmt.Errorf("delete webhook endpoint: %w", err)
 	}
-	return newResult("webhook-create", s), rep, nil
+	r := newResult("webhook-create", s)
+	if cpuErr == nil && cpuErr2 == nil {
+		// The server's CPU per create includes delivering its event, while the creates ran.
+		r.ServerCPU, r.DatabaseCPU = perRequest(before, after, s.Requests-s.Errors)
+	}
+	return r, rep, nil
 }
 
 // sendRead sends req and decodes a 2xx JSON answer into v.
