@@ -26,7 +26,8 @@ import (
 // gives it the rest of casapay.Store, written once for both dialects.
 type Store struct {
 	*storage.Store
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	watch keyWatch
 }
 
 var (
@@ -67,8 +68,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the pool, waiting for connections in use to be returned. It always returns nil.
+// Close stops listening for key changes and closes the pool, waiting for connections in use to be
+// returned. It always returns nil.
 func (s *Store) Close() error {
+	s.stopWatch()
 	s.pool.Close()
 	return nil
 }

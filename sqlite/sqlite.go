@@ -36,6 +36,7 @@ var migrations embed.FS
 type Store struct {
 	*storage.Store
 
+	path   string    // the database file
 	writer *sql.DB   // exactly one connection, used only by the writer goroutine (and by Open before it starts)
 	reader *sql.DB   // several query-only connections for reads outside write transactions
 	writes stmtCache // every statement, prepared on the writer by Open
@@ -116,6 +117,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	s := &Store{
+		path:    path,
 		writer:  writer,
 		reader:  reader,
 		writes:  stmtCache{db: writer},

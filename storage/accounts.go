@@ -122,9 +122,10 @@ func (s *Store) ListAPIKeys(ctx context.Context, accountID string) ([]*casapay.A
 }
 
 // RevokeAPIKey marks the account's key revoked at the given time, or returns resource_missing (param
-// "id") if the account has no such key. Revoking a revoked key keeps the first time.
+// "id") if the account has no such key. Revoking a revoked key keeps the first time, and tells running
+// processes again.
 func (s *Store) RevokeAPIKey(ctx context.Context, accountID, keyID string, at time.Time) error {
-	return s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
+	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
 		found, err := ex.APIKeyRevoke(ctx, accountID, keyID, at)
 		if err != nil {
 			return fmt.Errorf("revoke api key %s: %w", keyID, err)
@@ -134,19 +135,30 @@ func (s *Store) RevokeAPIKey(ctx context.Context, accountID, keyID string, at ti
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if err := s.keys.changed(ctx); err != nil {
+		return fmt.Errorf("api key %s is revoked, but running servers were not told, so they may accept it for up to %v more: %w", keyID, KeyCacheTTL, err)
+	}
+	return nil
 }
 
 // FindAPIKey returns the key stored under hash, revoked or not, or resource_missing (param "key"). The
 // error names no key: the store knows only the hash, and the secret must never reach a response or a log.
+// A key found is kept and answered again without a read until its driver's KeysVersion moves, or for at
+// most KeyCacheTTL.
 func (s *Store) FindAPIKey(ctx context.Context, hash string) (*casapay.APIKey, error) {
-	k, err := s.d.Executor().APIKeyByHash(ctx, hash)
-	switch {
-	case errors.Is(err, ErrNoRows):
-		return nil, casapay.NotFound("api key", "key", "…")
-	case err != nil:
-		return nil, fmt.Errorf("find api key: %w", err)
-	}
-	return k, nil
+	return s.keys.find(hash, func() (*casapay.APIKey, error) {
+		k, err := s.d.Executor().APIKeyByHash(ctx, hash)
+		switch {
+		case errors.Is(err, ErrNoRows):
+			return nil, casapay.NotFound("api key", "key", "…")
+		case err != nil:
+			return nil, fmt.Errorf("find api key: %w", err)
+		}
+		return k, nil
+	})
 }
 
 // SetAccountRateLimits sets the account's own rate limits, or returns resource_missing (param
@@ -157,7 +169,7 @@ func (s *Store) SetAccountRateLimits(ctx context.Context, accountID string, l ca
 			return fmt.Errorf("set rate limits of %s: %d requests per second is not 0 (the server's) or 1 to %d", accountID, n, casapay.MaxRateLimit)
 		}
 	}
-	return s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
+	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
 		found, err := ex.AccountRateLimitsSet(ctx, accountID, l)
 		if err != nil {
 			return fmt.Errorf("set rate limits of %s: %w", accountID, err)
@@ -167,6 +179,14 @@ func (s *Store) SetAccountRateLimits(ctx context.Context, accountID string, l ca
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// A key lookup answers its account's own limit: running processes must read their keys again.
+	if err := s.keys.changed(ctx); err != nil {
+		return fmt.Errorf("rate limits of %s are set, but running servers were not told, so they may keep the old ones for up to %v more: %w", accountID, KeyCacheTTL, err)
+	}
+	return nil
 }
 
 // AccountRateLimits returns the account's own rate limits, or resource_missing (param "account").

@@ -82,16 +82,18 @@ func found[T any](v T, err error, kind, param, id string) (T, error) {
 	return v, nil
 }
 
-// Store implements casapay.Store on a Driver. It holds no state of its own beyond the driver, so any
-// number of Stores may share one. Close belongs to the driver.
+// Store implements casapay.Store on a Driver. Its only state beyond the driver is the cache of API keys
+// it has looked up (see KeyWatcher), which the Stores of one driver share. Close belongs to the driver.
 type Store struct {
-	d   Driver
-	now func() time.Time
+	d    Driver
+	now  func() time.Time
+	keys *keyCache
 }
 
 // New returns the Store that runs on d, with the system clock.
-func New(d Driver) *Store { return &Store{d: d, now: time.Now} }
+func New(d Driver) *Store { return &Store{d: d, now: time.Now, keys: newKeyCache(d)} }
 
-// WithClock returns a Store on the same driver whose clock is now: it stamps the events of updates and
-// deletes, and of writes whose request has no time. It is for tests that need known times.
-func (s *Store) WithClock(now func() time.Time) *Store { return &Store{d: s.d, now: now} }
+// WithClock returns a Store on the same driver, sharing its key cache, whose clock is now: it stamps the
+// events of updates and deletes, and of writes whose request has no time. It is for tests that need
+// known times.
+func (s *Store) WithClock(now func() time.Time) *Store { return &Store{d: s.d, now: now, keys: s.keys} }
