@@ -52,9 +52,10 @@ UPDATE webhook_deliveries SET lease_until = $2, lease_token = $3
 WHERE id IN (SELECT id FROM ranked WHERE load <= $4 ORDER BY next_attempt, id LIMIT $5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)`
 
-// postponeDeliveries moves the due, unleased deliveries of endpoints at their bound to $3, as the SQLite
-// store's postponeDeliveriesSQL does. SKIP LOCKED passes over rows another claim is changing.
-const postponeDeliveries = `UPDATE webhook_deliveries SET next_attempt = $3
+// postponeDeliveries postpones the due, unleased deliveries of endpoints at their bound by as long as
+// each has been due, at least $3 and at most $5 milliseconds, as the SQLite store's postponeDeliveriesSQL
+// does. SKIP LOCKED passes over rows another claim is changing.
+const postponeDeliveries = `UPDATE webhook_deliveries SET next_attempt = $1 + least(greatest($1 - next_attempt, $3), $5)
 WHERE id IN (
 	SELECT id FROM webhook_deliveries
 	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= $1 AND endpoint_id IN (
@@ -65,8 +66,8 @@ WHERE id IN (
 
 // WebhookDeliveriesClaim postpones what endpoints at their bound cannot take, and leases due
 // deliveries to token.
-func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeUntil int64, token string, limit, perEndpoint int) error {
-	if _, err := e.exec(ctx, postponeDeliveries, now, perEndpoint, postponeUntil, storage.PostponeChunk); err != nil {
+func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeMin, postponeMax int64, token string, limit, perEndpoint int) error {
+	if _, err := e.exec(ctx, postponeDeliveries, now, perEndpoint, postponeMin, storage.PostponeChunk, postponeMax); err != nil {
 		return err
 	}
 	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)

@@ -56,9 +56,10 @@ UPDATE webhook_deliveries SET lease_until = ?2, lease_token = ?3
 WHERE id IN (SELECT id FROM ranked WHERE load <= ?4 ORDER BY next_attempt, id LIMIT ?5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)`
 
-// postponeDeliveriesSQL moves the due, unleased deliveries of endpoints at their bound to ?3. It finds
-// them through webhook_deliveries_endpoint.
-const postponeDeliveriesSQL = `UPDATE webhook_deliveries SET next_attempt = ?3
+// postponeDeliveriesSQL postpones the due, unleased deliveries of endpoints at their bound by as long as
+// each has been due, at least ?3 and at most ?5 milliseconds. It finds them through
+// webhook_deliveries_endpoint.
+const postponeDeliveriesSQL = `UPDATE webhook_deliveries SET next_attempt = ?1 + min(max(?1 - next_attempt, ?3), ?5)
 WHERE id IN (
 	SELECT id FROM webhook_deliveries
 	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= ?1 AND endpoint_id IN (
@@ -69,8 +70,8 @@ WHERE id IN (
 
 // WebhookDeliveriesClaim postpones what endpoints at their bound cannot take, and leases due
 // deliveries to token. The write transaction holds the database, so no other claim runs meanwhile.
-func (e *executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeUntil int64, token string, limit, perEndpoint int) error {
-	if _, err := e.exec(ctx, postponeDeliveriesSQL, now, perEndpoint, postponeUntil, storage.PostponeChunk); err != nil {
+func (e *executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeMin, postponeMax int64, token string, limit, perEndpoint int) error {
+	if _, err := e.exec(ctx, postponeDeliveriesSQL, now, perEndpoint, postponeMin, storage.PostponeChunk, postponeMax); err != nil {
 		return err
 	}
 	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)

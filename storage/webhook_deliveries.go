@@ -25,9 +25,10 @@ type WebhookDeliveryExecutor interface {
 	// WebhookDeliveriesClaim leases to token, until leaseUntil, up to limit due deliveries to enabled
 	// endpoints that are not leased at now, no more for an endpoint than brings its leased deliveries to
 	// perEndpoint. It must lease each delivery to one transaction only, when several run at once. First
-	// it moves the due deliveries of endpoints already at their bound to postponeUntil, so that a hung
-	// endpoint's backlog is not walked past by every claim.
-	WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeUntil int64, token string, limit, perEndpoint int) error
+	// it postpones the due deliveries of endpoints already at their bound, so that a hung endpoint's
+	// backlog is not walked past by every claim: each by as long as it has been due, but by no less than
+	// postponeMin and no more than postponeMax, to now + clamp(now - next attempt).
+	WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeMin, postponeMax int64, token string, limit, perEndpoint int) error
 	// WebhookDeliveriesLeased returns the deliveries leased to token, with their endpoints' URL and
 	// secret, and their events; Body is left empty.
 	WebhookDeliveriesLeased(ctx context.Context, token string) ([]LeasedDelivery, error)
@@ -52,6 +53,12 @@ type WebhookDeliveryExecutor interface {
 // ClaimCandidates bounds how many due deliveries one claim considers, oldest due first, of endpoints
 // not at their bound: a claim's cost does not grow with the outbox's backlog.
 const ClaimCandidates = 1000
+
+// PostponeMin is the least a claim postpones a due delivery whose endpoint is at its bound. A delivery
+// is postponed by as long as it has waited, so one that an endpoint busy with healthy traffic passed
+// over is tried again within moments, while a hung endpoint's backlog is postponed for longer each time,
+// up to the lease, and rewritten a few times over instead of at every claim.
+const PostponeMin = 100 * time.Millisecond
 
 // PostponeChunk bounds how many due deliveries of endpoints at their bound one claim postpones, so a
 // claim after a hung endpoint's backlog grew large holds the writer a bounded time.
@@ -116,8 +123,8 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 	token := rand.Text()
 	var claimed []*casapay.WebhookDelivery
 	err = s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		postpone := now.Add(lease).UnixMilli() // by then the endpoint has had its leased ones tried
-		if err := ex.WebhookDeliveriesClaim(ctx, now.UnixMilli(), now.Add(lease).UnixMilli(), postpone, token, limit, perEndpoint); err != nil {
+		if err := ex.WebhookDeliveriesClaim(ctx, now.UnixMilli(), now.Add(lease).UnixMilli(),
+			PostponeMin.Milliseconds(), max(lease, PostponeMin).Milliseconds(), token, limit, perEndpoint); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
 		leased, err := ex.WebhookDeliveriesLeased(ctx, token)

@@ -46,6 +46,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"PaymentMethodWritesInterleave", testPaymentMethodWritesInterleave},
 		{"Ledger", testLedger},
 		{"ClaimOnce", testClaimOnce},
+		{"PostponeByTheWait", testPostponeByTheWait},
 		{"DeleteWhileQueueing", testDeleteWhileQueueing},
 		{"DeliveryCurrent", testDeliveryCurrent},
 		{"PruneWebhookDeliveries", testPruneWebhookDeliveries},

@@ -108,6 +108,38 @@ func testClaimOnce(t *testing.T, open Opener) {
 	}
 }
 
+// testPostponeByTheWait: a delivery passed over because its endpoint was at its bound is postponed by
+// about as long as it had waited, not for the lease: once the endpoint has room, it is claimed.
+func testPostponeByTheWait(t *testing.T, open Opener) {
+	s := open(t)
+	ctx := t.Context()
+	scope := newAccount(t, s)
+	url := "https://hooks.example.com/casapay"
+	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
+	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
+		t.Fatalf("CreateWebhookEndpoint: %v", err)
+	}
+	c := createCustomer(t, s, scope, janeParams(), 0)
+	createCustomer(t, s, scope, janeParams(), 0)
+	now := time.Unix(c.Created, 0).Add(time.Second) // both deliveries have been due a second
+	const lease, perEndpoint = time.Minute, 1
+	first, err := s.ClaimWebhookDeliveries(ctx, now, lease, 100, perEndpoint)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first claim = %d deliveries, %v; want 1, the endpoint's bound", len(first), err)
+	}
+	// The endpoint is at its bound: the other delivery is passed over, and postponed.
+	if more, err := s.ClaimWebhookDeliveries(ctx, now, lease, 100, perEndpoint); err != nil || len(more) != 0 {
+		t.Fatalf("claim with the endpoint at its bound = %d, %v; want none", len(more), err)
+	}
+	if err := s.RecordWebhookAttempts(ctx, []casapay.WebhookOutcome{{Delivery: first[0], Attempt: &casapay.WebhookAttempt{At: now, StatusCode: 200}}}); err != nil {
+		t.Fatalf("RecordWebhookAttempts: %v", err)
+	}
+	next, err := s.ClaimWebhookDeliveries(ctx, now.Add(3*time.Second), lease, 100, perEndpoint)
+	if err != nil || len(next) != 1 || next[0].ID == first[0].ID {
+		t.Errorf("claim 3s after the endpoint had room = %d deliveries, %v; want the other one, postponed by about the second it had waited, not by the %v lease", len(next), err, lease)
+	}
+}
+
 // testPruneWebhookDeliveries: deliveries older than the cutoff go, with their attempts; newer ones stay.
 func testPruneWebhookDeliveries(t *testing.T, open Opener) {
 	s := open(t)
