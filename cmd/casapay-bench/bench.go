@@ -312,7 +312,7 @@ func (fx *fixture) op(client *http.Client, op string, urls []string) opFunc {
 		case "ledger-spread":
 			req, err = newRequest(ctx, "POST", base+"/"+pick(rng, fx.customers)+"/balance_transactions", fx.key, ledgerForm(rng))
 		case "list":
-			req, err = newRequest(ctx, "GET", base+"?limit=10", fx.key, nil)
+			req, err = newRequest(ctx, "GET", urls[w%len(urls)]+fx.listPath(), fx.key, nil)
 		case "list-deep":
 			req, err = newRequest(ctx, "GET", base+"?limit=10&starting_after="+pick(rng, fx.deepCursors), fx.deepKey, nil)
 		case "list-deep-1000":
@@ -325,6 +325,13 @@ func (fx *fixture) op(client *http.Client, op string, urls []string) opFunc {
 		}
 		return send(client, req)
 	}
+}
+
+// listPath is the list operation's page: the 10 seeded customers after the newest seeded one. Creates
+// during the run are newer, so they come before the cursor and every request reads the same page, the
+// one the bare-list baseline serves.
+func (fx *fixture) listPath() string {
+	return "/v1/customers?limit=10&starting_after=" + fx.customers[len(fx.customers)-1]
 }
 
 // isWrite reports whether op writes, and so compares with the bare handler's POST rate.
@@ -431,7 +438,7 @@ func measureBare(ctx context.Context, cfg config, srv *process, fx *fixture, cli
 	if err != nil {
 		return nil, err
 	}
-	page, err := get("/v1/customers?limit=10")
+	page, err := get(fx.listPath())
 	if err != nil {
 		return nil, err
 	}
