@@ -70,7 +70,7 @@ func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, p
 	if _, err := e.exec(ctx, postponeDeliveries, now, perEndpoint, postponeMin, storage.PostponeChunk, postponeMax); err != nil {
 		return err
 	}
-	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)
+	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit, storage.Candidates(limit))
 	return err
 }
 

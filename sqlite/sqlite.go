@@ -70,7 +70,13 @@ type Store struct {
 // That sync is what a commit costs, which is why the writer commits many requests per transaction.
 // foreign_keys(ON) makes SQLite enforce REFERENCES clauses, which it ignores by default for backward
 // compatibility; the store relies on it to reject a key for an account that does not exist.
-var pragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"}
+//
+// temp_store(MEMORY) keeps SQLite's temporary files in memory, the sub-journal among them: each request
+// of a writer's batch runs in a savepoint, and the sub-journal keeps the pages the batch's savepoints
+// change, so that one request can be rolled back alone. By default it spills to a temporary file past
+// 64 KiB, and a batch of creates went past that, so a ninth of the writer's time went to write(2) calls
+// on a file that is deleted unread at every commit. It holds nothing durability needs: the WAL does.
+var pragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "temp_store(MEMORY)"}
 
 // Open opens (creating if needed) the database file at path, applies pending migrations and starts the
 // store's writer goroutine. path is a file name, not a URI, and may not contain '?'. Close the store when

@@ -74,7 +74,7 @@ func (e *executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, 
 	if _, err := e.exec(ctx, postponeDeliveriesSQL, now, perEndpoint, postponeMin, storage.PostponeChunk, postponeMax); err != nil {
 		return err
 	}
-	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit, storage.ClaimCandidates)
+	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit, storage.Candidates(limit))
 	return err
 }
 
