@@ -55,7 +55,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 
 // CustomerInsert inserts c in scope.
 func (e executor) CustomerInsert(ctx context.Context, scope casapay.Scope, c *casapay.Customer) error {
-	_, err := e.exec(ctx, insertCustomer, customerRow(scope, c)...)
+	err := e.later(ctx, insertCustomer, customerRow(scope, c)...)
 	return err
 }
 
@@ -63,7 +63,7 @@ func (e executor) CustomerInsert(ctx context.Context, scope casapay.Scope, c *ca
 // beyond the rows it inserts.
 func (e executor) CustomerInsertMany(ctx context.Context, scope casapay.Scope, cs []*casapay.Customer) error {
 	rows := pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) { return customerRow(scope, cs[i]), nil })
-	_, err := e.q.CopyFrom(ctx, pgx.Identifier{"customers"}, customerRowColumns, rows)
+	_, err := e.copyFrom(ctx, "customers", customerRowColumns, rows)
 	return interpret(err)
 }
 
@@ -91,7 +91,7 @@ WHERE account_id = $1 AND livemode = $2 AND id = $3`
 // CustomerUpdate writes c's changeable fields.
 func (e executor) CustomerUpdate(ctx context.Context, scope casapay.Scope, c *casapay.Customer) error {
 	args := append(append([]any{scope.AccountID, scope.Livemode, c.ID}, customerArgs(c)...), c.Deleted)
-	_, err := e.exec(ctx, updateCustomer, args...)
+	err := e.later(ctx, updateCustomer, args...)
 	return err
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/casapay/casapay"
 )
 
@@ -37,14 +39,19 @@ WHERE account_id = $1 AND livemode = $2 AND key = $3 AND created >= $4`
 
 // IdempotencyFind returns the response stored for key at or after since, or storage.ErrNoRows.
 func (e executor) IdempotencyFind(ctx context.Context, scope casapay.Scope, key string, since time.Time) (string, *casapay.Response, error) {
-	var fingerprint string
-	var r casapay.Response
-	err := e.q.QueryRow(ctx, findIdempotencyKey, scope.AccountID, scope.Livemode, key, since).
-		Scan(&fingerprint, &r.Status, &r.Body)
-	if err != nil {
-		return "", nil, interpret(err)
+	type found struct {
+		fingerprint string
+		r           casapay.Response
 	}
-	return fingerprint, &r, nil
+	f, err := queryOne(ctx, e, func(row pgx.CollectableRow) (found, error) {
+		var f found
+		err := row.Scan(&f.fingerprint, &f.r.Status, &f.r.Body)
+		return f, err
+	}, findIdempotencyKey, scope.AccountID, scope.Livemode, key, since)
+	if err != nil {
+		return "", nil, err
+	}
+	return f.fingerprint, &f.r, nil
 }
 
 // saveIdempotencyKey replaces an expired record of the key, if one is left: the lookup, under the key's
@@ -57,7 +64,7 @@ SET fingerprint = excluded.fingerprint, status = excluded.status, body = exclude
 
 // IdempotencyPut stores r under idem's key.
 func (e executor) IdempotencyPut(ctx context.Context, scope casapay.Scope, idem *casapay.Idempotency, r *casapay.Response) error {
-	_, err := e.exec(ctx, saveIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key, idem.Fingerprint,
+	err := e.later(ctx, saveIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key, idem.Fingerprint,
 		r.Status, r.Body, idem.Created)
 	return err
 }

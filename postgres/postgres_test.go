@@ -186,3 +186,63 @@ func TestCollectors(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldWrites checks the writes a transaction holds to send with its next statement: a read in the
+// transaction sees them, what they store is what they were given even if the caller changes it
+// afterwards, and one that fails fails the transaction, which then stores nothing.
+func TestHeldWrites(t *testing.T) {
+	s, err := postgres.Open(t.Context(), storetest.PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatalf("postgres.Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	now := time.Unix(1706140800, 0)
+	account := &casapay.Account{ID: casapay.NewID("acct"), Name: "Held", Created: now}
+	if err := s.CreateAccount(ctx, account, nil); err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	scope := casapay.Scope{AccountID: account.ID}
+	newCustomer := func() *casapay.Customer {
+		c, err := casapay.NewCustomer(scope, &casapay.CustomerParams{Name: new("Jane Doe"), Metadata: map[string]string{"unit": "4B"}}, now)
+		if err != nil {
+			t.Fatalf("NewCustomer: %v", err)
+		}
+		return c
+	}
+
+	c := newCustomer()
+	err = s.InTx(ctx, func(ctx context.Context, ex storage.Executor) error {
+		if err := ex.CustomerInsert(ctx, scope, c); err != nil {
+			return err
+		}
+		*c.Name, c.Metadata["unit"] = "Someone Else", "9Z" // after the insert: not what it stores
+		got, err := ex.CustomerGet(ctx, scope, c.ID)
+		if err != nil {
+			t.Errorf("CustomerGet after CustomerInsert in one transaction: %v, want the customer", err)
+		} else if *got.Name != "Jane Doe" || got.Metadata["unit"] != "4B" {
+			t.Errorf("read in the transaction: name %q, unit %q; want what the insert was given", *got.Name, got.Metadata["unit"])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+	if got, err := s.FindCustomer(ctx, scope, c.ID); err != nil || *got.Name != "Jane Doe" || got.Metadata["unit"] != "4B" {
+		t.Errorf("FindCustomer after commit = %+v, %v; want Jane Doe in 4B", got, err)
+	}
+
+	d := newCustomer()
+	err = s.InTx(ctx, func(ctx context.Context, ex storage.Executor) error {
+		if err := ex.CustomerInsert(ctx, scope, d); err != nil {
+			return err
+		}
+		return ex.CustomerInsert(ctx, scope, d) // the same ID again: held, it fails when sent
+	})
+	if !errors.Is(err, storage.ErrDuplicate) {
+		t.Errorf("InTx with a duplicate insert held = %v, want ErrDuplicate", err)
+	}
+	if _, err := s.FindCustomer(ctx, scope, d.ID); !casapay.IsNotFound(err) {
+		t.Errorf("FindCustomer after the failed transaction = %v, want resource_missing: nothing stored", err)
+	}
+}

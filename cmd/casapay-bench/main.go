@@ -7,8 +7,9 @@
 //
 // Run it from the repository root: it builds ./cmd/casapay and runs `casapay serve` as a subprocess on a
 // fresh SQLite file, then on a fresh PostgreSQL database when a URL is given, and drives it over
-// loopback. It exits non-zero if any request failed. retrieve is also measured through a second server
-// with rate limits on (retrieve-limited), at a rate no request reaches, for what the limiter costs.
+// loopback. It exits non-zero if any request failed, or if an event of the webhook phase was not
+// delivered within a minute. retrieve is also measured through a second server with rate limits on
+// (retrieve-limited), at a rate no request reaches, for what the limiter costs.
 package main
 
 import (
@@ -77,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	flags.StringVar(&cfg.jsonFile, "json", "", "also write the results as JSON to this file")
 	flags.IntVar(&cfg.deep, "deep", 1_000_000, "customers in the account that list-deep pages through")
 	flags.DurationVar(&cfg.soak, "soak", 0, "instead of the per-operation runs, drive a steady mixed load this long and check the server's memory")
-	flags.StringVar(&cfg.profileDir, "profile", "", "save 10 s CPU profiles of the server under retrieve and create in this directory, as STORE/retrieve.pprof and STORE/create.pprof")
+	flags.StringVar(&cfg.profileDir, "profile", "", "save 10 s CPU profiles of the server under retrieve, list, create, attach and webhook-create in this directory, as STORE/OPERATION.pprof")
 	flags.BoolVar(&cfg.twoServers, "two-servers", false, "on PostgreSQL, also measure create with two serve processes on one database")
 	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil // -h asked for the usage, which Parse printed
@@ -154,6 +155,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		problems = append(problems, fmt.Errorf("%d requests failed", n))
 	}
 	for _, s := range rep.Stores {
+		if s.Webhook != nil && s.Webhook.Backlog > 0 {
+			problems = append(problems, fmt.Errorf("%s: %d of %d events were not delivered within a minute", s.Store, s.Webhook.Backlog, s.Webhook.Created))
+		}
 		if s.Soak != nil && !s.Soak.OK {
 			problems = append(problems, fmt.Errorf("%s: server memory grew from %s to %s under steady load", s.Store, mib(s.Soak.StartRSS), mib(s.Soak.EndRSS)))
 		}
