@@ -73,15 +73,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if *webhookTimeout <= 0 {
 		return fmt.Errorf("--webhook-timeout must be positive, not %v", *webhookTimeout)
 	}
-	var logger *slog.Logger
+	var handler slog.Handler
+	logOut := newLogWriter(stderr)
+	defer logOut.Close() // deferred first, so it runs last: after the last line is logged
 	switch *logFormat {
 	case "text":
-		logger = slog.New(slog.NewTextHandler(stderr, nil))
+		handler = slog.NewTextHandler(logOut, nil)
 	case "json":
-		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+		handler = slog.NewJSONHandler(logOut, nil)
 	default:
 		return fmt.Errorf("--log-format must be text or json, not %q", *logFormat)
 	}
+	logger := slog.New(flushingHandler{handler, logOut})
 	errorLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 
 	store, err := openStore(ctx, *db)
