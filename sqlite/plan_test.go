@@ -86,3 +86,39 @@ func TestListUsesIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimReadsLeasesOnly checks that claiming webhook deliveries counts each endpoint's leased
+// deliveries through the lease index, not by walking every pending delivery: under a steady stream of
+// creates, the backlog of pending deliveries is large, and every claim would read it whole.
+func TestClaimReadsLeasesOnly(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "casapay.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for name, query := range map[string]string{"postpone": postponeDeliveriesSQL, "claim": claimDeliveriesSQL} {
+		t.Run(name, func(t *testing.T) {
+			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, 1, 2, 3, 4, 5, 6)
+			if err != nil {
+				t.Fatalf("explain: %v", err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatalf("scan plan: %v", err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatalf("read plan: %v", err)
+			}
+			text := strings.Join(plan, "; ")
+			if strings.Contains(text, "SCAN webhook_deliveries") || !strings.Contains(text, "webhook_deliveries_lease") {
+				t.Errorf("plan = %q, want the leased deliveries read through webhook_deliveries_lease and no scan of webhook_deliveries", text)
+			}
+		})
+	}
+}

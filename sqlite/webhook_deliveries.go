@@ -37,12 +37,13 @@ func (e *executor) WebhookDeliveriesDue(ctx context.Context, now int64) (bool, e
 }
 
 // claimDeliveriesSQL leases due deliveries, oldest due first. busy counts each endpoint's leased
-// deliveries (few: they walk webhook_deliveries_lease); endpoints at their bound are passed over, so a
+// deliveries (few: they walk webhook_deliveries_lease, which INDEXED BY names, since the planner would
+// rather walk webhook_deliveries_endpoint, every pending delivery, for the GROUP BY's order); endpoints at their bound are passed over, so a
 // hung endpoint's backlog never crowds out the others'; candidates are the oldest due of the rest, at
 // most ?6; and load is how many of its endpoint's deliveries would be leased with each candidate.
 const claimDeliveriesSQL = `WITH
 busy AS (
-	SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
+	SELECT endpoint_id, count(*) AS n FROM webhook_deliveries INDEXED BY webhook_deliveries_lease
 	WHERE lease_token IS NOT NULL AND lease_until > ?1 AND status = 'pending' GROUP BY endpoint_id),
 candidates AS (
 	SELECT d.id, d.endpoint_id, d.next_attempt FROM ` + dueDeliveries + `
@@ -57,13 +58,14 @@ WHERE id IN (SELECT id FROM ranked WHERE load <= ?4 ORDER BY next_attempt, id LI
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)`
 
 // postponeDeliveriesSQL postpones the due, unleased deliveries of endpoints at their bound by as long as
-// each has been due, at least ?3 and at most ?5 milliseconds. It finds them through
+// each has been due, at least ?3 and at most ?5 milliseconds. It finds the endpoints through
+// webhook_deliveries_lease, as claimDeliveriesSQL does, and their deliveries through
 // webhook_deliveries_endpoint.
 const postponeDeliveriesSQL = `UPDATE webhook_deliveries SET next_attempt = ?1 + min(max(?1 - next_attempt, ?3), ?5)
 WHERE id IN (
 	SELECT id FROM webhook_deliveries
 	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= ?1 AND endpoint_id IN (
-		SELECT endpoint_id FROM webhook_deliveries
+		SELECT endpoint_id FROM webhook_deliveries INDEXED BY webhook_deliveries_lease
 		WHERE lease_token IS NOT NULL AND lease_until > ?1 AND status = 'pending'
 		GROUP BY endpoint_id HAVING count(*) >= ?2)
 	LIMIT ?4)`
