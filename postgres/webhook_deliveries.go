@@ -52,10 +52,10 @@ UPDATE webhook_deliveries SET lease_until = $2, lease_token = $3
 WHERE id IN (SELECT id FROM ranked WHERE load <= $4 ORDER BY next_attempt, id LIMIT $5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)`
 
-// postponeDeliveries postpones the due, unleased deliveries of endpoints at their bound by as long as
-// each has been due, at least $3 and at most $5 milliseconds, as the SQLite store's postponeDeliveriesSQL
+// postponeDeliveries postpones the due, unleased deliveries of endpoints at their bound by their age
+// (created is in seconds), at least $3 and at most $5 milliseconds, as the SQLite store's postponeDeliveriesSQL
 // does. SKIP LOCKED passes over rows another claim is changing.
-const postponeDeliveries = `UPDATE webhook_deliveries SET next_attempt = $1 + least(greatest($1 - next_attempt, $3), $5)
+const postponeDeliveries = `UPDATE webhook_deliveries SET next_attempt = $1 + least(greatest($1 - created * 1000, $3), $5)
 WHERE id IN (
 	SELECT id FROM webhook_deliveries
 	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= $1 AND endpoint_id IN (

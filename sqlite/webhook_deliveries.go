@@ -57,11 +57,11 @@ UPDATE webhook_deliveries SET lease_until = ?2, lease_token = ?3
 WHERE id IN (SELECT id FROM ranked WHERE load <= ?4 ORDER BY next_attempt, id LIMIT ?5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)`
 
-// postponeDeliveriesSQL postpones the due, unleased deliveries of endpoints at their bound by as long as
-// each has been due, at least ?3 and at most ?5 milliseconds. It finds the endpoints through
+// postponeDeliveriesSQL postpones the due, unleased deliveries of endpoints at their bound by their age
+// (created is in seconds), at least ?3 and at most ?5 milliseconds. It finds the endpoints through
 // webhook_deliveries_lease, as claimDeliveriesSQL does, and their deliveries through
 // webhook_deliveries_endpoint.
-const postponeDeliveriesSQL = `UPDATE webhook_deliveries SET next_attempt = ?1 + min(max(?1 - next_attempt, ?3), ?5)
+const postponeDeliveriesSQL = `UPDATE webhook_deliveries SET next_attempt = ?1 + min(max(?1 - created * 1000, ?3), ?5)
 WHERE id IN (
 	SELECT id FROM webhook_deliveries
 	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= ?1 AND endpoint_id IN (

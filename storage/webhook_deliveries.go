@@ -26,8 +26,8 @@ type WebhookDeliveryExecutor interface {
 	// endpoints that are not leased at now, no more for an endpoint than brings its leased deliveries to
 	// perEndpoint. It must lease each delivery to one transaction only, when several run at once. First
 	// it postpones the due deliveries of endpoints already at their bound, so that a hung endpoint's
-	// backlog is not walked past by every claim: each by as long as it has been due, but by no less than
-	// postponeMin and no more than postponeMax, to now + clamp(now - next attempt).
+	// backlog is not walked past by every claim: each to now plus its age (now - created), but by no
+	// less than postponeMin and no more than postponeMax.
 	WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeMin, postponeMax int64, token string, limit, perEndpoint int) error
 	// WebhookDeliveriesLeased returns the deliveries leased to token, with their endpoints' URL and
 	// secret, and their events; Body is left empty.
@@ -60,10 +60,10 @@ const ClaimCandidates = 1000
 // for each such claim was a quarter of the SQLite writer's time under a steady stream of creates.
 func Candidates(limit int) int { return min(ClaimCandidates, 4*max(limit, 1)) }
 
-// PostponeMin is the least a claim postpones a due delivery whose endpoint is at its bound. A delivery
-// is postponed by as long as it has waited, so one that an endpoint busy with healthy traffic passed
-// over is tried again within moments, while a hung endpoint's backlog is postponed for longer each time,
-// up to the lease, and rewritten a few times over instead of at every claim.
+// PostponeMin is the least a claim postpones a due delivery whose endpoint is at its bound. A delivery is
+// postponed by its age, so one that an endpoint busy with healthy traffic passed over, a moment old, is
+// tried again within moments, while a hung endpoint's backlog is postponed for longer each time, its
+// age at least doubling, up to the lease: each row is rewritten a few times, not at every claim.
 const PostponeMin = 100 * time.Millisecond
 
 // PostponeChunk bounds how many due deliveries of endpoints at their bound one claim postpones, so a

@@ -46,7 +46,7 @@ func Exercise(t *testing.T, open Opener) {
 		{"PaymentMethodWritesInterleave", testPaymentMethodWritesInterleave},
 		{"Ledger", testLedger},
 		{"ClaimOnce", testClaimOnce},
-		{"PostponeByTheWait", testPostponeByTheWait},
+		{"PostponeByAge", testPostponeByAge},
 		{"DeleteWhileQueueing", testDeleteWhileQueueing},
 		{"DeliveryCurrent", testDeliveryCurrent},
 		{"PruneWebhookDeliveries", testPruneWebhookDeliveries},

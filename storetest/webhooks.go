@@ -108,9 +108,10 @@ func testClaimOnce(t *testing.T, open Opener) {
 	}
 }
 
-// testPostponeByTheWait: a delivery passed over because its endpoint was at its bound is postponed by
-// about as long as it had waited, not for the lease: once the endpoint has room, it is claimed.
-func testPostponeByTheWait(t *testing.T, open Opener) {
+// testPostponeByAge: a delivery passed over because its endpoint was at its bound is postponed by its
+// age, so by longer each time while the endpoint stays at its bound, and never for the lease: once the
+// endpoint has room and the delivery is due, it is claimed.
+func testPostponeByAge(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	scope := newAccount(t, s)
@@ -121,22 +122,37 @@ func testPostponeByTheWait(t *testing.T, open Opener) {
 	}
 	c := createCustomer(t, s, scope, janeParams(), 0)
 	createCustomer(t, s, scope, janeParams(), 0)
-	now := time.Unix(c.Created, 0).Add(time.Second) // both deliveries have been due a second
+	now := time.Unix(c.Created, 0).Add(time.Second) // both deliveries are a second old
 	const lease, perEndpoint = time.Minute, 1
-	first, err := s.ClaimWebhookDeliveries(ctx, now, lease, 100, perEndpoint)
-	if err != nil || len(first) != 1 {
-		t.Fatalf("first claim = %d deliveries, %v; want 1, the endpoint's bound", len(first), err)
+	claim := func(at time.Time) []*casapay.WebhookDelivery {
+		t.Helper()
+		got, err := s.ClaimWebhookDeliveries(ctx, at, lease, 100, perEndpoint)
+		if err != nil {
+			t.Fatalf("ClaimWebhookDeliveries: %v", err)
+		}
+		return got
 	}
-	// The endpoint is at its bound: the other delivery is passed over, and postponed.
-	if more, err := s.ClaimWebhookDeliveries(ctx, now, lease, 100, perEndpoint); err != nil || len(more) != 0 {
-		t.Fatalf("claim with the endpoint at its bound = %d, %v; want none", len(more), err)
+	first := claim(now)
+	if len(first) != 1 {
+		t.Fatalf("first claim = %d deliveries, want 1, the endpoint's bound", len(first))
+	}
+	// The endpoint is at its bound: the other delivery is passed over and postponed by its age, a
+	// second; due again then, it is two seconds old, and is postponed by two.
+	if more := claim(now); len(more) != 0 {
+		t.Fatalf("claim with the endpoint at its bound = %d, want none", len(more))
+	}
+	if more := claim(now.Add(time.Second)); len(more) != 0 {
+		t.Fatalf("claim a second later, the endpoint still at its bound = %d, want none", len(more))
 	}
 	if err := s.RecordWebhookAttempts(ctx, []casapay.WebhookOutcome{{Delivery: first[0], Attempt: &casapay.WebhookAttempt{At: now, StatusCode: 200}}}); err != nil {
 		t.Fatalf("RecordWebhookAttempts: %v", err)
 	}
-	next, err := s.ClaimWebhookDeliveries(ctx, now.Add(3*time.Second), lease, 100, perEndpoint)
-	if err != nil || len(next) != 1 || next[0].ID == first[0].ID {
-		t.Errorf("claim 3s after the endpoint had room = %d deliveries, %v; want the other one, postponed by about the second it had waited, not by the %v lease", len(next), err, lease)
+	if early := claim(now.Add(2 * time.Second)); len(early) != 0 {
+		t.Errorf("claim 2s on = %d deliveries, want none: postponed a second time, by its age of 2s, the delivery is due at 3s", len(early))
+	}
+	next := claim(now.Add(3*time.Second + 500*time.Millisecond))
+	if len(next) != 1 || next[0].ID == first[0].ID {
+		t.Errorf("claim 3.5s on, the endpoint free = %d deliveries; want the other one, postponed by its age, not for the %v lease", len(next), lease)
 	}
 }
 
