@@ -28,7 +28,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 
 // BalanceTransactionInsert inserts b in scope.
 func (e executor) BalanceTransactionInsert(ctx context.Context, scope casapay.Scope, b *casapay.BalanceTransaction) error {
-	err := e.later(ctx, insertBalanceTransaction, scope.AccountID, scope.Livemode, b.ID, b.Customer, b.Amount, b.Currency,
+	err := e.later(ctx, "insert balance transaction", insertBalanceTransaction, scope.AccountID, scope.Livemode, b.ID, b.Customer, b.Amount, b.Currency,
 		b.Description, b.EndingBalance, metadataOrEmpty(b.Metadata), b.Type, b.Created)
 	return err
 }
@@ -48,7 +48,7 @@ func (e executor) BalanceTransactionGetForUpdate(ctx context.Context, scope casa
 
 // BalanceTransactionUpdate writes b's description and metadata.
 func (e executor) BalanceTransactionUpdate(ctx context.Context, scope casapay.Scope, b *casapay.BalanceTransaction) error {
-	err := e.later(ctx, `UPDATE balance_transactions SET description = $4, metadata = $5
+	err := e.later(ctx, "update balance transaction", `UPDATE balance_transactions SET description = $4, metadata = $5
 WHERE account_id = $1 AND livemode = $2 AND id = $3`, scope.AccountID, scope.Livemode, b.ID, b.Description, metadataOrEmpty(b.Metadata))
 	return err
 }

@@ -55,7 +55,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 
 // CustomerInsert inserts c in scope.
 func (e executor) CustomerInsert(ctx context.Context, scope casapay.Scope, c *casapay.Customer) error {
-	err := e.later(ctx, insertCustomer, customerRow(scope, c)...)
+	err := e.later(ctx, "insert customer", insertCustomer, customerRow(scope, c)...)
 	return err
 }
 
@@ -64,7 +64,7 @@ func (e executor) CustomerInsert(ctx context.Context, scope casapay.Scope, c *ca
 func (e executor) CustomerInsertMany(ctx context.Context, scope casapay.Scope, cs []*casapay.Customer) error {
 	rows := pgx.CopyFromSlice(len(cs), func(i int) ([]any, error) { return customerRow(scope, cs[i]), nil })
 	_, err := e.copyFrom(ctx, "customers", customerRowColumns, rows)
-	return interpret(err)
+	return err
 }
 
 const findCustomer = `SELECT ` + customerColumns + ` FROM customers WHERE account_id = $1 AND livemode = $2 AND id = $3`
@@ -91,7 +91,7 @@ WHERE account_id = $1 AND livemode = $2 AND id = $3`
 // CustomerUpdate writes c's changeable fields.
 func (e executor) CustomerUpdate(ctx context.Context, scope casapay.Scope, c *casapay.Customer) error {
 	args := append(append([]any{scope.AccountID, scope.Livemode, c.ID}, customerArgs(c)...), c.Deleted)
-	err := e.later(ctx, updateCustomer, args...)
+	err := e.later(ctx, "update customer", updateCustomer, args...)
 	return err
 }
 

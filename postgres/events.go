@@ -36,7 +36,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 
 // EventInsert inserts ev in scope. The JSON goes as text, so the json columns keep it as it is.
 func (e executor) EventInsert(ctx context.Context, scope casapay.Scope, ev *casapay.Event) error {
-	err := e.later(ctx, insertEvent, scope.AccountID, scope.Livemode, ev.ID, ev.Type, ev.Created, ev.APIVersion,
+	err := e.later(ctx, "insert event", insertEvent, scope.AccountID, scope.Livemode, ev.ID, ev.Type, ev.Created, ev.APIVersion,
 		string(ev.Object), storage.Text(ev.PreviousAttributes), ev.RequestID, ev.IdempotencyKey, ev.PendingWebhooks)
 	return err
 }

@@ -64,7 +64,7 @@ SET fingerprint = excluded.fingerprint, status = excluded.status, body = exclude
 
 // IdempotencyPut stores r under idem's key.
 func (e executor) IdempotencyPut(ctx context.Context, scope casapay.Scope, idem *casapay.Idempotency, r *casapay.Response) error {
-	err := e.later(ctx, saveIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key, idem.Fingerprint,
+	err := e.later(ctx, "store idempotent response", saveIdempotencyKey, scope.AccountID, scope.Livemode, idem.Key, idem.Fingerprint,
 		r.Status, r.Body, idem.Created)
 	return err
 }

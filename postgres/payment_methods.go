@@ -41,7 +41,7 @@ func (e executor) PaymentMethodInsert(ctx context.Context, scope casapay.Scope, 
 	if err != nil {
 		return err
 	}
-	err = e.later(ctx, insertPaymentMethod, scope.AccountID, scope.Livemode, pm.ID, pm.Type, r.Details, r.BillingDetails,
+	err = e.later(ctx, "insert payment method", insertPaymentMethod, scope.AccountID, scope.Livemode, pm.ID, pm.Type, r.Details, r.BillingDetails,
 		pm.Customer, pm.Detached, pm.Decline, r.Metadata, pm.Created)
 	return err
 }
@@ -72,7 +72,7 @@ func (e executor) PaymentMethodUpdate(ctx context.Context, scope casapay.Scope, 
 	if err != nil {
 		return err
 	}
-	err = e.later(ctx, updatePaymentMethod, scope.AccountID, scope.Livemode, pm.ID, r.Details, r.BillingDetails,
+	err = e.later(ctx, "update payment method", updatePaymentMethod, scope.AccountID, scope.Livemode, pm.ID, r.Details, r.BillingDetails,
 		pm.Customer, pm.Detached, r.Metadata)
 	return err
 }
@@ -90,7 +90,7 @@ WHERE account_id = $1 AND livemode = $2 AND customer = $3`
 
 // PaymentMethodsDetach detaches every payment method of the customer.
 func (e executor) PaymentMethodsDetach(ctx context.Context, scope casapay.Scope, customerID string) error {
-	err := e.later(ctx, detachPaymentMethods, scope.AccountID, scope.Livemode, customerID)
+	err := e.later(ctx, "detach payment methods", detachPaymentMethods, scope.AccountID, scope.Livemode, customerID)
 	return err
 }
 

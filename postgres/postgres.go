@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -50,7 +51,8 @@ var migrations embed.FS
 // pool, the migrating one included, resolves table names in that schema.
 //
 // The pool holds at most pool_max_conns connections (a URL parameter), by default pgxpool's
-// max(4, number of CPUs): 4 on a 2-core machine. Every query here is short, and PostgreSQL's throughput
+// max(4, number of CPUs): 4 on a 2-core machine. A store that looks up API keys also holds one more,
+// outside the pool, which listens for key changes (see KeysVersion). Every query here is short, and PostgreSQL's throughput
 // peaks at a few active connections per core; more would only queue inside the server, and several serve
 // processes share the server's max_connections (100 by default).
 func Open(ctx context.Context, url string) (*Store, error) {
@@ -152,7 +154,8 @@ func interpret(err error) error {
 // COMMIT and ROLLBACK run with a context that the caller's cancellation does not reach: a client that
 // disconnects while COMMIT is on its way would otherwise be told "cancelled" for a write that
 // committed, and a retry without an idempotency key would then write twice. fn's statements do use ctx,
-// so a request abandoned before it commits stops early and rolls back.
+// so a request abandoned before it commits stops early and rolls back; the writes fn left held (see
+// executor) go with the commit, out of ctx's reach.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, ex storage.Executor) error) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -165,7 +168,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, ex storag
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(uncancelled) // a no-op once committed; on any error it discards every write
-	ex := executor{q: tx, held: &pgx.Batch{}}
+	ex := executor{q: tx, held: &heldWrites{}}
 	if err := fn(ctx, ex); err != nil {
 		return err
 	}
@@ -205,38 +208,52 @@ type querier interface {
 // In a write transaction, held keeps the writes whose result nobody reads (inserts, and updates whose
 // count is not asked for: see later) until a statement must run, and then sends them together with it,
 // in one round trip; what is still held when the transaction's function returns goes just before
-// COMMIT. A create is then six round trips instead of nine. A held write that fails fails the
-// statement it was sent with, and so the transaction, as it would have on its own; no statement ever
-// runs before a write queued ahead of it.
+// COMMIT. A create is then six round trips instead of nine. No statement ever runs before a write
+// queued ahead of it. A held write that fails fails the statement it was sent with, or the commit, and
+// so the transaction, as it would have on its own; its error names what it was doing.
 type executor struct {
 	q    querier
-	held *pgx.Batch // nil outside a write transaction: every statement runs at once
+	held *heldWrites // nil outside a write transaction: every statement runs at once
+}
+
+// heldWrites are a transaction's held statements and, for their errors, what each does.
+type heldWrites struct {
+	batch pgx.Batch
+	what  []string
 }
 
 // later runs a write whose result is not read: in a write transaction it is held and sent with the next
-// statement; elsewhere it runs at once. Its arguments are copied where the caller could change them
-// before it is sent (see frozen).
-func (e executor) later(ctx context.Context, sql string, args ...any) error {
+// statement; elsewhere it runs at once. what says what it does, for its error. Its arguments are copied
+// where the caller could change them before it is sent (see frozen).
+func (e executor) later(ctx context.Context, what, sql string, args ...any) error {
 	if e.held == nil {
-		_, err := e.exec(ctx, sql, args...)
-		return err
+		if _, err := e.exec(ctx, sql, args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
 	}
-	e.held.Queue(sql, frozen(args)...)
+	e.held.batch.Queue(sql, frozen(args)...)
+	e.held.what = append(e.held.what, what)
 	return nil
 }
 
-// frozen returns args with every value a caller might change in place after later returns (a string
-// behind a pointer, a map, a slice, a struct behind a pointer) copied or encoded now, since pgx encodes
-// a held statement's arguments only when it sends it.
+// frozen returns args with every value a caller might change in place after later returns (what a
+// pointer points to, a map, a slice) copied or encoded now, since pgx encodes a held statement's
+// arguments only when it sends it.
 func frozen(args []any) []any {
 	out := make([]any, len(args))
 	for i, a := range args {
 		switch v := a.(type) {
 		case *string:
-			if v != nil {
-				c := *v
-				a = &c
-			}
+			a = copyOf(v)
+		case *int:
+			a = copyOf(v)
+		case *int64:
+			a = copyOf(v)
+		case *bool:
+			a = copyOf(v)
+		case *time.Time:
+			a = copyOf(v)
 		case map[string]string:
 			a = maps.Clone(v)
 		case []string:
@@ -259,44 +276,82 @@ func frozen(args []any) []any {
 	return out
 }
 
-// send sends the held writes, if any, in one round trip, and reports the first that failed.
-func (e executor) send(ctx context.Context) error {
-	if e.held == nil || e.held.Len() == 0 {
-		return nil
+// copyOf returns a pointer to a copy of *p, or p if it is nil.
+func copyOf[T any](p *T) *T {
+	if p == nil {
+		return p
 	}
-	b := e.take()
-	return interpret(e.q.SendBatch(ctx, b).Close())
+	c := *p
+	return &c
 }
 
-// take returns the held writes and holds none.
-func (e executor) take() *pgx.Batch {
-	b := &pgx.Batch{QueuedQueries: e.held.QueuedQueries}
-	e.held.QueuedQueries = nil
-	return b
+// send sends the held writes, if any, in one round trip, and reports the first that failed.
+func (e executor) send(ctx context.Context) error {
+	if e.held == nil || len(e.held.what) == 0 {
+		return nil
+	}
+	br, err := e.sendHeld(ctx, nil)
+	if err != nil {
+		return err
+	}
+	return interpret(br.Close())
+}
+
+// sendHeld sends the held writes, and then the statement q if it is not nil, in one batch, reads the
+// writes' results, and returns the batch with q's result next. A write's failure closes the batch.
+func (e executor) sendHeld(ctx context.Context, q *pgx.QueuedQuery) (pgx.BatchResults, error) {
+	b := &pgx.Batch{QueuedQueries: e.held.batch.QueuedQueries}
+	what := e.held.what
+	e.held.batch.QueuedQueries, e.held.what = nil, nil
+	if q != nil {
+		b.QueuedQueries = append(b.QueuedQueries, q)
+	}
+	br := e.q.SendBatch(ctx, b)
+	for _, w := range what {
+		if _, err := br.Exec(); err != nil {
+			br.Close() // reports the same failure again
+			return nil, fmt.Errorf("%s: %w", w, interpret(err))
+		}
+	}
+	return br, nil
+}
+
+// holding reports whether a statement with args must go with held writes: some are held, and args do
+// not choose a query mode, which a batch does not take.
+func (e executor) holding(args []any) bool {
+	if e.held == nil || len(e.held.what) == 0 {
+		return false
+	}
+	if len(args) > 0 {
+		if _, ok := args[0].(pgx.QueryExecMode); ok {
+			return false
+		}
+	}
+	return true
 }
 
 // exec runs a statement, after the held writes and in their round trip, and returns how many rows it
 // changed.
 func (e executor) exec(ctx context.Context, sql string, args ...any) (int64, error) {
-	if e.held == nil || e.held.Len() == 0 {
+	if !e.holding(args) {
+		if err := e.send(ctx); err != nil {
+			return 0, err
+		}
 		tag, err := e.q.Exec(ctx, sql, args...)
 		if err != nil {
 			return 0, interpret(err)
 		}
 		return tag.RowsAffected(), nil
 	}
-	b := e.take()
-	n := b.Len()
-	b.Queue(sql, args...)
-	br := e.q.SendBatch(ctx, b)
-	for range n {
-		if _, err := br.Exec(); err != nil {
-			br.Close() // reports the same failure again
-			return 0, interpret(err)
-		}
+	br, err := e.sendHeld(ctx, &pgx.QueuedQuery{SQL: sql, Arguments: args})
+	if err != nil {
+		return 0, err
 	}
 	tag, err := br.Exec()
-	if err := errors.Join(err, br.Close()); err != nil {
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
 		return 0, interpret(err)
 	}
 	return tag.RowsAffected(), nil
@@ -304,18 +359,15 @@ func (e executor) exec(ctx context.Context, sql string, args ...any) (int64, err
 
 // query runs a query, after the held writes and in their round trip.
 func (e executor) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if e.held == nil || e.held.Len() == 0 {
-		return e.q.Query(ctx, sql, args...)
-	}
-	b := e.take()
-	n := b.Len()
-	b.Queue(sql, args...)
-	br := e.q.SendBatch(ctx, b)
-	for range n {
-		if _, err := br.Exec(); err != nil {
-			br.Close() // reports the same failure again
+	if !e.holding(args) {
+		if err := e.send(ctx); err != nil {
 			return nil, err
 		}
+		return e.q.Query(ctx, sql, args...)
+	}
+	br, err := e.sendHeld(ctx, &pgx.QueuedQuery{SQL: sql, Arguments: args})
+	if err != nil {
+		return nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -332,9 +384,12 @@ type batchRows struct {
 	br pgx.BatchResults
 }
 
+// Close closes the rows and the batch. Every other result of the batch was read, so the batch's Close
+// has nothing of its own to report: an error reading the rows is in Err, and a broken connection fails
+// the transaction's next statement or its commit.
 func (r batchRows) Close() {
 	r.Rows.Close()
-	r.br.Close() // every other result was read; the rows' own error is in r.Err
+	r.br.Close()
 }
 
 // queryOne runs a query and reads its one row with scan, or returns storage.ErrNoRows.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/casapay/casapay"
@@ -204,7 +206,8 @@ func TestHeldWrites(t *testing.T) {
 	}
 	scope := casapay.Scope{AccountID: account.ID}
 	newCustomer := func() *casapay.Customer {
-		c, err := casapay.NewCustomer(scope, &casapay.CustomerParams{Name: new("Jane Doe"), Metadata: map[string]string{"unit": "4B"}}, now)
+		c, err := casapay.NewCustomer(scope, &casapay.CustomerParams{Name: new("Jane Doe"), Metadata: map[string]string{"unit": "4B"},
+			Address: &casapay.AddressParams{City: new("Leeds")}}, now)
 		if err != nil {
 			t.Fatalf("NewCustomer: %v", err)
 		}
@@ -216,12 +219,13 @@ func TestHeldWrites(t *testing.T) {
 		if err := ex.CustomerInsert(ctx, scope, c); err != nil {
 			return err
 		}
-		*c.Name, c.Metadata["unit"] = "Someone Else", "9Z" // after the insert: not what it stores
+		// After the insert, and so not what it stores:
+		*c.Name, c.Metadata["unit"], *c.Address.City = "Someone Else", "9Z", "York"
 		got, err := ex.CustomerGet(ctx, scope, c.ID)
 		if err != nil {
 			t.Errorf("CustomerGet after CustomerInsert in one transaction: %v, want the customer", err)
-		} else if *got.Name != "Jane Doe" || got.Metadata["unit"] != "4B" {
-			t.Errorf("read in the transaction: name %q, unit %q; want what the insert was given", *got.Name, got.Metadata["unit"])
+		} else if *got.Name != "Jane Doe" || got.Metadata["unit"] != "4B" || got.Address == nil || *got.Address.City != "Leeds" {
+			t.Errorf("read in the transaction: name %q, unit %q, address %+v; want what the insert was given", *got.Name, got.Metadata["unit"], got.Address)
 		}
 		return nil
 	})
@@ -239,10 +243,36 @@ func TestHeldWrites(t *testing.T) {
 		}
 		return ex.CustomerInsert(ctx, scope, d) // the same ID again: held, it fails when sent
 	})
-	if !errors.Is(err, storage.ErrDuplicate) {
-		t.Errorf("InTx with a duplicate insert held = %v, want ErrDuplicate", err)
+	if !errors.Is(err, storage.ErrDuplicate) || !strings.HasPrefix(err.Error(), "insert customer: ") {
+		t.Errorf("InTx with a duplicate insert held = %v, want ErrDuplicate, named as the customer's insert", err)
 	}
 	if _, err := s.FindCustomer(ctx, scope, d.ID); !casapay.IsNotFound(err) {
 		t.Errorf("FindCustomer after the failed transaction = %v, want resource_missing: nothing stored", err)
 	}
+}
+
+// TestKeyChanges runs storetest.KeyChanges on two stores on one schema, as two processes would use it.
+func TestKeyChanges(t *testing.T) {
+	storetest.KeyChanges(t, func(t *testing.T) (casapay.Store, casapay.Store, func(*testing.T, string)) {
+		url := storetest.PostgresSchemaURL(t)
+		var stores [2]*postgres.Store
+		for i := range stores {
+			s, err := postgres.Open(t.Context(), url)
+			if err != nil {
+				t.Fatalf("postgres.Open: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		return stores[0], stores[1], func(t *testing.T, keyID string) {
+			conn, err := pgx.Connect(t.Context(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.WithoutCancel(t.Context()))
+			if _, err := conn.Exec(t.Context(), `UPDATE api_keys SET revoked_at = now() WHERE id = $1`, keyID); err != nil {
+				t.Fatalf("revoke %s by hand: %v", keyID, err)
+			}
+		}
+	})
 }

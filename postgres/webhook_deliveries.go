@@ -16,7 +16,7 @@ VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)`
 
 // WebhookDeliveryInsert inserts a pending delivery, due at once.
 func (e executor) WebhookDeliveryInsert(ctx context.Context, scope casapay.Scope, d *storage.PendingDelivery) error {
-	err := e.later(ctx, insertWebhookDelivery, d.ID, scope.AccountID, scope.Livemode, d.EventID, d.EndpointID,
+	err := e.later(ctx, "queue webhook delivery", insertWebhookDelivery, d.ID, scope.AccountID, scope.Livemode, d.EventID, d.EndpointID,
 		d.Created.UnixMilli(), d.Created.Unix())
 	return err
 }
@@ -125,7 +125,7 @@ func (e executor) WebhookAttemptInsert(ctx context.Context, deliveryID string, a
 	if a.Error != "" {
 		msg = &a.Error
 	}
-	err := e.later(ctx, `INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)`,
+	err := e.later(ctx, "record webhook attempt", `INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5)`,
 		deliveryID, a.At.UnixMilli(), code, msg, a.Duration.Milliseconds())
 	return err
 }
@@ -145,7 +145,7 @@ WHERE account_id = $1 AND livemode = $2 AND pending_webhooks > 0 AND id IN (SELE
 
 // EventDelivered takes one delivery off an event's pending_webhooks.
 func (e executor) EventDelivered(ctx context.Context, scope casapay.Scope, eventID string) error {
-	err := e.later(ctx, `UPDATE events SET pending_webhooks = pending_webhooks - 1
+	err := e.later(ctx, "count a delivered webhook", `UPDATE events SET pending_webhooks = pending_webhooks - 1
 WHERE account_id = $1 AND livemode = $2 AND id = $3 AND pending_webhooks > 0`, scope.AccountID, scope.Livemode, eventID)
 	return err
 }

@@ -36,6 +36,12 @@ type Driver interface {
 	// otherwise; fn's error is returned as it is. fn must run every statement on the Executor and with
 	// the context it is given. A client that goes away cannot cancel the commit: once fn has returned nil,
 	// InTx reports what the commit did, never the caller's cancellation instead. fn runs once.
+	//
+	// A driver may hold the writes whose only result is an error (inserts, and updates that report no
+	// count) and send them with the transaction's next statement, or with the commit, to save round
+	// trips. Such a write's failure is then reported by a later method, or by InTx, naming the write; it
+	// fails the transaction all the same. So fn must not act on such a write's error other than by
+	// returning it.
 	InTx(ctx context.Context, fn func(ctx context.Context, ex Executor) error) error
 
 	// InReadTx runs fn in a read-only transaction whose statements all see one snapshot.

@@ -55,7 +55,9 @@ type WebhookDeliveryExecutor interface {
 const ClaimCandidates = 1000
 
 // Candidates is how many due deliveries a claim of up to limit considers: four for each it may lease,
-// so that endpoints near their bound do not fill the claim's view, and at most ClaimCandidates. A
+// so that endpoints near their bound do not fill the claim's view, and at most ClaimCandidates. An
+// endpoint with a long backlog and a place or two left can still fill it; the claim then leases fewer
+// than limit, and the next claim, moments later, looks again. A
 // deliverer claims often, a few deliveries at a time, as attempts finish; reading a thousand candidates
 // for each such claim was a quarter of the SQLite writer's time under a steady stream of creates.
 func Candidates(limit int) int { return min(ClaimCandidates, 4*max(limit, 1)) }
