@@ -12,8 +12,9 @@ import (
 
 var _ storage.KeyWatcher = (*Store)(nil)
 
-// keysChannel is the channel on which KeysChanged notifies every process on the database. Stores on
-// other schemas of the same database hear it too, and only read their keys once more.
+// keysChannel is the channel on which KeysChanged notifies every process on the database. A notice's
+// payload is the schema whose keys changed: stores on other schemas of the same database hear it, and
+// pass it over.
 const keysChannel = "casapay_api_keys"
 
 // keyWatch follows keysChannel on a connection of its own, taken from the pool the first time a key is
@@ -36,7 +37,7 @@ func (s *Store) KeysVersion() (uint64, bool) {
 // KeysChanged moves this process's version at once, and notifies every other process.
 func (s *Store) KeysChanged(ctx context.Context) error {
 	s.watch.version.Add(1)
-	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, keysChannel); err != nil {
+	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, coalesce(current_schema(), ''))`, keysChannel); err != nil {
 		return fmt.Errorf("notify %s: %w", keysChannel, err)
 	}
 	return nil
@@ -71,6 +72,10 @@ func (s *Store) listen(ctx context.Context) error {
 	}
 	conn := c.Hijack() // the pool opens another in its place
 	defer conn.Close(context.WithoutCancel(ctx))
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		return err
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+keysChannel); err != nil {
 		return err
 	}
@@ -78,10 +83,13 @@ func (s *Store) listen(ctx context.Context) error {
 	s.watch.version.Add(1)
 	s.watch.live.Store(true)
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		s.watch.version.Add(1)
+		if n.Payload == schema {
+			s.watch.version.Add(1)
+		}
 	}
 }
 

@@ -36,6 +36,7 @@ const keyCacheSize = 10_000
 // keyCache keeps the keys FindAPIKey has read, each with the KeysVersion it was read under.
 type keyCache struct {
 	watch KeyWatcher // nil: nothing is kept
+	ttl   time.Duration
 	mu    sync.Mutex
 	keys  map[string]cachedKey // by hash
 }
@@ -48,7 +49,7 @@ type cachedKey struct {
 
 func newKeyCache(d Driver) *keyCache {
 	w, _ := d.(KeyWatcher)
-	return &keyCache{watch: w, keys: map[string]cachedKey{}}
+	return &keyCache{watch: w, ttl: KeyCacheTTL, keys: map[string]cachedKey{}}
 }
 
 // find returns the key under hash as read returns it, or as a read under the current version kept it.
@@ -67,7 +68,7 @@ func (c *keyCache) find(hash string, read func() (*casapay.APIKey, error)) (*cas
 	c.mu.Lock()
 	e, hit := c.keys[hash]
 	c.mu.Unlock()
-	if hit && e.version == version && now.Sub(e.read) < KeyCacheTTL && !now.Before(e.read) {
+	if hit && e.version == version && now.Sub(e.read) < c.ttl && !now.Before(e.read) {
 		k := e.key
 		return &k, nil
 	}
@@ -94,3 +95,9 @@ func (c *keyCache) changed(ctx context.Context) error {
 	}
 	return c.watch.KeysChanged(ctx)
 }
+
+// SetKeyCacheTTL sets how long this Store, and the Stores that share its driver, use a looked-up key
+// without reading it again while KeysVersion stays put; KeyCacheTTL unless set. It is for tests that
+// check that a change reaches other processes through KeysChanged alone, and must be called before the
+// Store is used.
+func (s *Store) SetKeyCacheTTL(ttl time.Duration) { s.keys.ttl = ttl }
