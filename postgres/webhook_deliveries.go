@@ -40,10 +40,13 @@ const claimDeliveries = `WITH
 busy AS (
 	SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
 	WHERE lease_token IS NOT NULL AND lease_until > $1 AND status = 'pending' GROUP BY endpoint_id),
-candidates AS (
+oldest AS (
 	SELECT d.id, d.endpoint_id, d.next_attempt FROM ` + dueDeliveries + `
-		AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= $4)
-	ORDER BY d.next_attempt, d.id LIMIT $6),
+	ORDER BY d.next_attempt, d.id LIMIT $7),
+candidates AS (
+	SELECT id, endpoint_id, next_attempt FROM oldest
+	WHERE endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= $4)
+	ORDER BY next_attempt, id LIMIT $6),
 ranked AS (
 	SELECT c.id, c.next_attempt,
 		row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt, c.id) + coalesce(b.n, 0) AS load
@@ -52,25 +55,28 @@ UPDATE webhook_deliveries SET lease_until = $2, lease_token = $3
 WHERE id IN (SELECT id FROM ranked WHERE load <= $4 ORDER BY next_attempt, id LIMIT $5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= $1)`
 
-// postponeDeliveries postpones the due, unleased deliveries of endpoints at their bound by their age
-// (created is in seconds), at least $3 and at most $5 milliseconds, as the SQLite store's postponeDeliveriesSQL
-// does. SKIP LOCKED passes over rows another claim is changing.
+// postponeDeliveries postpones the due, unleased deliveries of stuck endpoints (at their bound $2,
+// their oldest lease ending by $6) by their age (created is in seconds), at least $3 and at most $5
+// milliseconds, as the SQLite store's postponeDeliveriesSQL does. SKIP LOCKED passes over rows another
+// claim is changing.
 const postponeDeliveries = `UPDATE webhook_deliveries SET next_attempt = $1 + least(greatest($1 - created * 1000, $3), $5)
 WHERE id IN (
 	SELECT id FROM webhook_deliveries
 	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= $1 AND endpoint_id IN (
 		SELECT endpoint_id FROM webhook_deliveries
 		WHERE lease_token IS NOT NULL AND lease_until > $1 AND status = 'pending'
-		GROUP BY endpoint_id HAVING count(*) >= $2)
+		GROUP BY endpoint_id HAVING count(*) >= $2 AND min(lease_until) <= $6)
 	LIMIT $4 FOR UPDATE SKIP LOCKED)`
 
-// WebhookDeliveriesClaim postpones what endpoints at their bound cannot take, and leases due
-// deliveries to token.
-func (e executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeMin, postponeMax int64, token string, limit, perEndpoint int) error {
-	if _, err := e.exec(ctx, postponeDeliveries, now, perEndpoint, postponeMin, storage.PostponeChunk, postponeMax); err != nil {
+// WebhookDeliveriesClaim postpones the due deliveries of stuck endpoints, and leases due deliveries
+// to c.Token.
+func (e executor) WebhookDeliveriesClaim(ctx context.Context, c storage.Claim) error {
+	if _, err := e.exec(ctx, postponeDeliveries, c.Now, c.PerEndpoint, c.PostponeMin, storage.PostponeChunk,
+		c.PostponeMax, c.StuckLeaseUntil); err != nil {
 		return err
 	}
-	_, err := e.exec(ctx, claimDeliveries, now, leaseUntil, token, perEndpoint, limit, storage.Candidates(limit))
+	_, err := e.exec(ctx, claimDeliveries, c.Now, c.LeaseUntil, c.Token, c.PerEndpoint, c.Limit,
+		storage.Candidates(c.Limit), storage.ClaimCandidates)
 	return err
 }
 

@@ -96,9 +96,12 @@ func TestClaimReadsLeasesOnly(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	for name, query := range map[string]string{"postpone": postponeDeliveriesSQL, "claim": claimDeliveriesSQL} {
+	for name, q := range map[string]struct {
+		sql  string
+		args []any
+	}{"postpone": {postponeDeliveriesSQL, []any{1, 2, 3, 4, 5, 6}}, "claim": {claimDeliveriesSQL, []any{1, 2, 3, 4, 5, 6, 7}}} {
 		t.Run(name, func(t *testing.T) {
-			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, 1, 2, 3, 4, 5, 6)
+			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
 			if err != nil {
 				t.Fatalf("explain: %v", err)
 			}

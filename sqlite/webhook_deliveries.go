@@ -38,17 +38,21 @@ func (e *executor) WebhookDeliveriesDue(ctx context.Context, now int64) (bool, e
 
 // claimDeliveriesSQL leases due deliveries, oldest due first. busy counts each endpoint's leased
 // deliveries (few: they walk webhook_deliveries_lease, which INDEXED BY names, since the planner would
-// rather walk webhook_deliveries_endpoint, every pending delivery, for the GROUP BY's order); endpoints at their bound are passed over, so a
-// hung endpoint's backlog never crowds out the others'; candidates are the oldest due of the rest, at
-// most ?6; and load is how many of its endpoint's deliveries would be leased with each candidate.
+// rather walk webhook_deliveries_endpoint, every pending delivery, for the GROUP BY's order). oldest is
+// at most ?7 of the oldest due deliveries, whatever their endpoint, so that a busy endpoint's backlog
+// bounds what a claim reads; candidates are those of endpoints below their bound, at most ?6; and load
+// is how many of its endpoint's deliveries would be leased with each candidate.
 const claimDeliveriesSQL = `WITH
 busy AS (
 	SELECT endpoint_id, count(*) AS n FROM webhook_deliveries INDEXED BY webhook_deliveries_lease
 	WHERE lease_token IS NOT NULL AND lease_until > ?1 AND status = 'pending' GROUP BY endpoint_id),
-candidates AS (
+oldest AS (
 	SELECT d.id, d.endpoint_id, d.next_attempt FROM ` + dueDeliveries + `
-		AND d.endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= ?4)
-	ORDER BY d.next_attempt, d.id LIMIT ?6),
+	ORDER BY d.next_attempt, d.id LIMIT ?7),
+candidates AS (
+	SELECT id, endpoint_id, next_attempt FROM oldest
+	WHERE endpoint_id NOT IN (SELECT endpoint_id FROM busy WHERE n >= ?4)
+	ORDER BY next_attempt, id LIMIT ?6),
 ranked AS (
 	SELECT c.id, c.next_attempt,
 		row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt, c.id) + coalesce(b.n, 0) AS load
@@ -57,26 +61,28 @@ UPDATE webhook_deliveries SET lease_until = ?2, lease_token = ?3
 WHERE id IN (SELECT id FROM ranked WHERE load <= ?4 ORDER BY next_attempt, id LIMIT ?5)
 AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?1)`
 
-// postponeDeliveriesSQL postpones the due, unleased deliveries of endpoints at their bound by their age
-// (created is in seconds), at least ?3 and at most ?5 milliseconds. It finds the endpoints through
-// webhook_deliveries_lease, as claimDeliveriesSQL does, and their deliveries through
-// webhook_deliveries_endpoint.
+// postponeDeliveriesSQL postpones the due, unleased deliveries of stuck endpoints (at their bound ?2,
+// their oldest lease ending by ?6) by their age (created is in seconds), at least ?3 and at most ?5
+// milliseconds. It finds the endpoints through webhook_deliveries_lease, as claimDeliveriesSQL does,
+// and their deliveries through webhook_deliveries_endpoint.
 const postponeDeliveriesSQL = `UPDATE webhook_deliveries SET next_attempt = ?1 + min(max(?1 - created * 1000, ?3), ?5)
 WHERE id IN (
 	SELECT id FROM webhook_deliveries
 	WHERE status = 'pending' AND lease_token IS NULL AND next_attempt <= ?1 AND endpoint_id IN (
 		SELECT endpoint_id FROM webhook_deliveries INDEXED BY webhook_deliveries_lease
 		WHERE lease_token IS NOT NULL AND lease_until > ?1 AND status = 'pending'
-		GROUP BY endpoint_id HAVING count(*) >= ?2)
+		GROUP BY endpoint_id HAVING count(*) >= ?2 AND min(lease_until) <= ?6)
 	LIMIT ?4)`
 
-// WebhookDeliveriesClaim postpones what endpoints at their bound cannot take, and leases due
-// deliveries to token. The write transaction holds the database, so no other claim runs meanwhile.
-func (e *executor) WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeMin, postponeMax int64, token string, limit, perEndpoint int) error {
-	if _, err := e.exec(ctx, postponeDeliveriesSQL, now, perEndpoint, postponeMin, storage.PostponeChunk, postponeMax); err != nil {
+// WebhookDeliveriesClaim postpones the due deliveries of stuck endpoints, and leases due deliveries
+// to c.Token. The write transaction holds the database, so no other claim runs meanwhile.
+func (e *executor) WebhookDeliveriesClaim(ctx context.Context, c storage.Claim) error {
+	if _, err := e.exec(ctx, postponeDeliveriesSQL, c.Now, c.PerEndpoint, c.PostponeMin, storage.PostponeChunk,
+		c.PostponeMax, c.StuckLeaseUntil); err != nil {
 		return err
 	}
-	_, err := e.exec(ctx, claimDeliveriesSQL, now, leaseUntil, token, perEndpoint, limit, storage.Candidates(limit))
+	_, err := e.exec(ctx, claimDeliveriesSQL, c.Now, c.LeaseUntil, c.Token, c.PerEndpoint, c.Limit,
+		storage.Candidates(c.Limit), storage.ClaimCandidates)
 	return err
 }
 

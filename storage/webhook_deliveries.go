@@ -22,13 +22,12 @@ type WebhookDeliveryExecutor interface {
 	// WebhookDeliveriesDue reports whether any pending delivery to an enabled endpoint is due at now and
 	// not leased. It must not write: it is how an idle deliverer looks for work.
 	WebhookDeliveriesDue(ctx context.Context, now int64) (bool, error)
-	// WebhookDeliveriesClaim leases to token, until leaseUntil, up to limit due deliveries to enabled
-	// endpoints that are not leased at now, no more for an endpoint than brings its leased deliveries to
-	// perEndpoint. It must lease each delivery to one transaction only, when several run at once. First
-	// it postpones the due deliveries of endpoints already at their bound, so that a hung endpoint's
-	// backlog is not walked past by every claim: each to now plus its age (now - created), but by no
-	// less than postponeMin and no more than postponeMax.
-	WebhookDeliveriesClaim(ctx context.Context, now, leaseUntil, postponeMin, postponeMax int64, token string, limit, perEndpoint int) error
+	// WebhookDeliveriesClaim leases to c.Token, until c.LeaseUntil, up to c.Limit due deliveries to
+	// enabled endpoints that are not leased at c.Now, no more for an endpoint than brings its leased
+	// deliveries to c.PerEndpoint, considering at most ClaimCandidates of the oldest due. It must lease
+	// each delivery to one transaction only, when several run at once. First it postpones the due
+	// deliveries of stuck endpoints (see Claim), so that their backlog is not walked past by every claim.
+	WebhookDeliveriesClaim(ctx context.Context, c Claim) error
 	// WebhookDeliveriesLeased returns the deliveries leased to token, with their endpoints' URL and
 	// secret, and their events; Body is left empty.
 	WebhookDeliveriesLeased(ctx context.Context, token string) ([]LeasedDelivery, error)
@@ -50,22 +49,36 @@ type WebhookDeliveryExecutor interface {
 	WebhookDeliveryPrune(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 }
 
-// ClaimCandidates bounds how many due deliveries one claim considers, oldest due first, of endpoints
-// not at their bound: a claim's cost does not grow with the outbox's backlog.
+// ClaimCandidates bounds how many of the oldest due deliveries one claim looks at: a claim's cost does
+// not grow with the outbox's backlog, even when an endpoint at its bound owns all of them.
 const ClaimCandidates = 1000
 
-// Candidates is how many due deliveries a claim of up to limit considers: four for each it may lease,
-// so that endpoints near their bound do not fill the claim's view, and at most ClaimCandidates. An
-// endpoint with a long backlog and a place or two left can still fill it; the claim then leases fewer
-// than limit, and the next claim, moments later, looks again. A
-// deliverer claims often, a few deliveries at a time, as attempts finish; reading a thousand candidates
-// for each such claim was a quarter of the SQLite writer's time under a steady stream of creates.
+// Candidates is how many due deliveries of endpoints below their bound a claim of up to limit keeps to
+// rank: four for each place it may fill, so that endpoints near their bound do not fill its view, and
+// at most ClaimCandidates. An endpoint with a long backlog and a place or two left can still fill it;
+// the claim then leases fewer than limit, and the next claim, moments later, looks again.
 func Candidates(limit int) int { return min(ClaimCandidates, 4*max(limit, 1)) }
 
-// PostponeMin is the least a claim postpones a due delivery whose endpoint is at its bound. A delivery is
-// postponed by its age, so one that an endpoint busy with healthy traffic passed over, a moment old, is
-// tried again within moments, while a hung endpoint's backlog is postponed for longer each time, its
-// age at least doubling, up to the lease: each row is rewritten a few times, not at every claim.
+// Claim is one claim's parameters, times in Unix milliseconds.
+//
+// An endpoint is stuck when it has all the deliveries it may lease (PerEndpoint) and the oldest of
+// those leases was taken StuckAfter ago or more (its lease_until is at most StuckLeaseUntil): its
+// attempts are not finishing. A claim postpones a stuck endpoint's due deliveries by their age, at
+// least PostponeMin and at most PostponeMax, so each is rewritten a few times as its age doubles, not
+// at every claim. An endpoint at its bound whose leases are fresh is busy, not stuck: its deliveries
+// stay due, and are leased as soon as its attempts finish.
+type Claim struct {
+	Now, LeaseUntil, StuckLeaseUntil int64
+	PostponeMin, PostponeMax         int64
+	Token                            string
+	Limit, PerEndpoint               int
+}
+
+// StuckAfter is how long the oldest lease of an endpoint at its bound must have been held for the
+// endpoint to count as stuck (see Claim); at most half the lease.
+const StuckAfter = 5 * time.Second
+
+// PostponeMin is the least a claim postpones a due delivery of a stuck endpoint (see Claim).
 const PostponeMin = 100 * time.Millisecond
 
 // PostponeChunk bounds how many due deliveries of endpoints at their bound one claim postpones, so a
@@ -131,8 +144,13 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease
 	token := rand.Text()
 	var claimed []*casapay.WebhookDelivery
 	err = s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		if err := ex.WebhookDeliveriesClaim(ctx, now.UnixMilli(), now.Add(lease).UnixMilli(),
-			PostponeMin.Milliseconds(), max(lease, PostponeMin).Milliseconds(), token, limit, perEndpoint); err != nil {
+		c := Claim{
+			Now: now.UnixMilli(), LeaseUntil: now.Add(lease).UnixMilli(),
+			StuckLeaseUntil: now.Add(lease - min(StuckAfter, lease/2)).UnixMilli(),
+			PostponeMin:     PostponeMin.Milliseconds(), PostponeMax: max(lease, PostponeMin).Milliseconds(),
+			Token: token, Limit: limit, PerEndpoint: perEndpoint,
+		}
+		if err := ex.WebhookDeliveriesClaim(ctx, c); err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
 		leased, err := ex.WebhookDeliveriesLeased(ctx, token)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/storage"
 )
 
 // testClaimOnce queues deliveries and has several deliverers claim at once: each delivery is leased to
@@ -108,9 +109,9 @@ func testClaimOnce(t *testing.T, open Opener) {
 	}
 }
 
-// testPostponeByAge: a delivery passed over because its endpoint was at its bound is postponed by its
-// age, so by longer each time while the endpoint stays at its bound, and never for the lease: once the
-// endpoint has room and the delivery is due, it is claimed.
+// testPostponeByAge: a delivery passed over because its endpoint was at its bound stays due while the
+// endpoint's leases are fresh, and is claimed once the endpoint has room; when the endpoint is stuck
+// (its oldest lease StuckAfter old), the delivery is postponed by its age, never for the lease.
 func testPostponeByAge(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
@@ -132,27 +133,43 @@ func testPostponeByAge(t *testing.T, open Opener) {
 		}
 		return got
 	}
+	deliver := func(d *casapay.WebhookDelivery, at time.Time) {
+		t.Helper()
+		if err := s.RecordWebhookAttempts(ctx, []casapay.WebhookOutcome{{Delivery: d, Attempt: &casapay.WebhookAttempt{At: at, StatusCode: 200}}}); err != nil {
+			t.Fatalf("RecordWebhookAttempts: %v", err)
+		}
+	}
+
+	// Busy: the endpoint is at its bound with a fresh lease. The other delivery is passed over, and
+	// leased the moment the endpoint has room.
 	first := claim(now)
 	if len(first) != 1 {
 		t.Fatalf("first claim = %d deliveries, want 1, the endpoint's bound", len(first))
 	}
-	// The endpoint is at its bound: the other delivery is passed over and postponed by its age, a
-	// second; due again then, it is two seconds old, and is postponed by two.
 	if more := claim(now); len(more) != 0 {
 		t.Fatalf("claim with the endpoint at its bound = %d, want none", len(more))
 	}
-	if more := claim(now.Add(time.Second)); len(more) != 0 {
-		t.Fatalf("claim a second later, the endpoint still at its bound = %d, want none", len(more))
+	deliver(first[0], now)
+	second := claim(now)
+	if len(second) != 1 || second[0].ID == first[0].ID {
+		t.Fatalf("claim once the busy endpoint had room = %d deliveries, want the other one at once", len(second))
 	}
-	if err := s.RecordWebhookAttempts(ctx, []casapay.WebhookOutcome{{Delivery: first[0], Attempt: &casapay.WebhookAttempt{At: now, StatusCode: 200}}}); err != nil {
-		t.Fatalf("RecordWebhookAttempts: %v", err)
+
+	// Stuck: the endpoint's one lease is older than StuckAfter. A new delivery, 7 s old then, is
+	// postponed by its age.
+	createCustomer(t, s, scope, janeParams(), 0)
+	stuck := now.Add(storage.StuckAfter + time.Second)
+	if more := claim(stuck); len(more) != 0 {
+		t.Fatalf("claim with the endpoint stuck = %d, want none", len(more))
 	}
-	if early := claim(now.Add(2 * time.Second)); len(early) != 0 {
-		t.Errorf("claim 2s on = %d deliveries, want none: postponed a second time, by its age of 2s, the delivery is due at 3s", len(early))
+	age := stuck.Sub(time.Unix(c.Created, 0))
+	deliver(second[0], stuck)
+	if early := claim(stuck.Add(time.Second)); len(early) != 0 {
+		t.Errorf("claim after the stuck endpoint had room = %d deliveries, want none: the delivery is postponed by its age, %v", len(early), age)
 	}
-	next := claim(now.Add(3*time.Second + 500*time.Millisecond))
-	if len(next) != 1 || next[0].ID == first[0].ID {
-		t.Errorf("claim 3.5s on, the endpoint free = %d deliveries; want the other one, postponed by its age, not for the %v lease", len(next), lease)
+	third := claim(stuck.Add(age + 500*time.Millisecond))
+	if len(third) != 1 {
+		t.Errorf("claim after the postponement = %d deliveries; want the new one, postponed by its age, not for the %v lease", len(third), lease)
 	}
 }
 
