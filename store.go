@@ -41,15 +41,17 @@ type AccountStore interface {
 	// resource_missing (param "account") if the account does not exist.
 	ListAPIKeys(ctx context.Context, accountID string) ([]*APIKey, error)
 
-	// RevokeAPIKey marks a key of the account revoked at the given time. It returns resource_missing
-	// (param "id") if the account has no such key; revoking a revoked key changes nothing.
+	// RevokeAPIKey marks a key of the account revoked at the given time: every process refuses it within
+	// a second, and in practice from its next request. It returns resource_missing (param "id") if the
+	// account has no such key; revoking a revoked key changes nothing.
 	RevokeAPIKey(ctx context.Context, accountID, keyID string, at time.Time) error
 
 	// FindAPIKey returns the key stored under hash, revoked or not, or resource_missing.
 	FindAPIKey(ctx context.Context, hash string) (*APIKey, error)
 
 	// SetAccountRateLimits sets an account's own rate limits, Live and Test requests per second, each 0
-	// for the server's (l.Off is not kept). Every process sees them from its next request of the account.
+	// for the server's (l.Off is not kept). Every process sees them within a second, and in practice
+	// from its next request of the account.
 	// It returns resource_missing (param "account") if the account does not exist.
 	SetAccountRateLimits(ctx context.Context, accountID string, l RateLimits) error
 

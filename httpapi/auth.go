@@ -29,8 +29,8 @@ func rateLimitFrom(ctx context.Context) int {
 }
 
 // requireKey authenticates the request's secret key and puts its Scope in the context. A missing,
-// unknown or revoked key gets 401 before next runs; the key is looked up on every request, so a revoked
-// key stops working at once in every process.
+// unknown or revoked key gets 401 before next runs. The store keeps the keys it has looked up, and a
+// revoked key stops working in every process within a second (see storage.KeyCacheTTL).
 func requireKey(logger *slog.Logger, keys casapay.AccountStore, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.Header.Values("Authorization")) > 1 {
