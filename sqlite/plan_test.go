@@ -58,24 +58,7 @@ func TestListUsesIndex(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			query, args := tt.query()
-			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatalf("explain: %v", err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatalf("scan plan: %v", err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatalf("read plan: %v", err)
-			}
-			text := strings.Join(plan, "; ")
+			text := explain(t, s, query, args...)
 			table, _, _ := strings.Cut(tt.wantIndex, "_")
 			search := "SEARCH " + table + " USING INDEX " + tt.wantIndex + " (account_id=? AND livemode=?"
 			if !strings.Contains(text, search) || !strings.Contains(text, tt.wantRange) ||
@@ -101,27 +84,33 @@ func TestClaimReadsLeasesOnly(t *testing.T) {
 		args []any
 	}{"postpone": {postponeDeliveriesSQL, []any{1, 2, 3, 4, 5, 6}}, "claim": {claimDeliveriesSQL, []any{1, 2, 3, 4, 5, 6, 7}}} {
 		t.Run(name, func(t *testing.T) {
-			rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
-			if err != nil {
-				t.Fatalf("explain: %v", err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatalf("scan plan: %v", err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatalf("read plan: %v", err)
-			}
-			text := strings.Join(plan, "; ")
+			text := explain(t, s, q.sql, q.args...)
 			if strings.Contains(text, "SCAN webhook_deliveries") || !strings.Contains(text, "webhook_deliveries_lease") {
 				t.Errorf("plan = %q, want the leased deliveries read through webhook_deliveries_lease and no scan of webhook_deliveries", text)
 			}
 		})
 	}
+}
+
+// explain returns the query plan of query with args, its steps joined by "; ".
+func explain(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	rows, err := s.reader.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatalf("scan plan: %v", err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("read plan: %v", err)
+	}
+	return strings.Join(plan, "; ")
 }

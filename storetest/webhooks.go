@@ -116,11 +116,7 @@ func testPostponeByAge(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	scope := newAccount(t, s)
-	url := "https://hooks.example.com/casapay"
-	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
-	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
-		t.Fatalf("CreateWebhookEndpoint: %v", err)
-	}
+	newEndpoint(t, s, scope)
 	c := createCustomer(t, s, scope, janeParams(), 0)
 	createCustomer(t, s, scope, janeParams(), 0)
 	now := time.Unix(c.Created, 0).Add(time.Second) // both deliveries are a second old
@@ -178,11 +174,7 @@ func testPruneWebhookDeliveries(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	scope := newAccount(t, s)
-	url := "https://hooks.example.com/casapay"
-	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
-	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
-		t.Fatalf("CreateWebhookEndpoint: %v", err)
-	}
+	newEndpoint(t, s, scope)
 	for i := range 3 {
 		createCustomer(t, s, scope, janeParams(), int64(i)) // created at at(0), at(1), at(2)
 	}
@@ -212,11 +204,7 @@ func testDeleteWhileQueueing(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	scope := newAccount(t, s)
-	url := "https://hooks.example.com/casapay"
-	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
-	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
-		t.Fatalf("CreateWebhookEndpoint: %v", err)
-	}
+	w := newEndpoint(t, s, scope)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
@@ -248,11 +236,7 @@ func testDeliveryCurrent(t *testing.T, open Opener) {
 	s := open(t)
 	ctx := t.Context()
 	scope := newAccount(t, s)
-	url := "https://hooks.example.com/casapay"
-	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
-	if _, err := s.CreateWebhookEndpoint(ctx, scope, w, casapay.Request{}); err != nil {
-		t.Fatalf("CreateWebhookEndpoint: %v", err)
-	}
+	w := newEndpoint(t, s, scope)
 	createCustomer(t, s, scope, janeParams(), 0)
 	claimed, err := s.ClaimWebhookDeliveries(ctx, time.Now(), time.Minute, 10, 10)
 	if err != nil || len(claimed) != 1 {
@@ -285,9 +269,20 @@ func testDeliveryCurrent(t *testing.T, open Opener) {
 	moved := "https://elsewhere.example.com/casapay"
 	update(&casapay.WebhookEndpointParams{URL: &moved})
 	check("endpoint moved", false)
-	update(&casapay.WebhookEndpointParams{URL: &url})
+	update(&casapay.WebhookEndpointParams{URL: &w.URL})
 	if _, err := s.DeleteWebhookEndpoint(ctx, scope, w.ID, casapay.Request{}); err != nil {
 		t.Fatalf("DeleteWebhookEndpoint: %v", err)
 	}
 	check("endpoint deleted", false)
+}
+
+// newEndpoint creates an enabled endpoint of scope subscribed to every event.
+func newEndpoint(t *testing.T, s casapay.Store, scope casapay.Scope) *casapay.WebhookEndpoint {
+	t.Helper()
+	url := "https://hooks.example.com/casapay"
+	w := casapay.NewWebhookEndpoint(scope, &casapay.WebhookEndpointParams{URL: &url, EnabledEvents: []string{"*"}}, time.Now())
+	if _, err := s.CreateWebhookEndpoint(t.Context(), scope, w, casapay.Request{}); err != nil {
+		t.Fatalf("CreateWebhookEndpoint: %v", err)
+	}
+	return w
 }
