@@ -125,21 +125,34 @@ func (s *Store) ListAPIKeys(ctx context.Context, accountID string) ([]*casapay.A
 // "id") if the account has no such key. Revoking a revoked key keeps the first time, and tells running
 // processes again.
 func (s *Store) RevokeAPIKey(ctx context.Context, accountID, keyID string, at time.Time) error {
+	return s.changeKeys(ctx, "api key "+keyID+" is revoked", casapay.NotFound("api key", "id", keyID),
+		func(ctx context.Context, ex Executor) (bool, error) {
+			found, err := ex.APIKeyRevoke(ctx, accountID, keyID, at)
+			if err != nil {
+				return false, fmt.Errorf("revoke api key %s: %w", keyID, err)
+			}
+			return found, nil
+		})
+}
+
+// changeKeys runs change, a write that reports whether the row it changes exists, in a transaction,
+// and answers missing if it does not. Once the change has committed, it tells running processes that
+// what a key lookup returns has changed (see KeyWatcher); done says what was done, for the error of a
+// notice that failed.
+func (s *Store) changeKeys(ctx context.Context, done string, missing error,
+	change func(ctx context.Context, ex Executor) (bool, error)) error {
 	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		found, err := ex.APIKeyRevoke(ctx, accountID, keyID, at)
-		if err != nil {
-			return fmt.Errorf("revoke api key %s: %w", keyID, err)
+		found, err := change(ctx, ex)
+		if err == nil && !found {
+			err = missing
 		}
-		if !found {
-			return casapay.NotFound("api key", "id", keyID)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	if err := s.keys.changed(ctx); err != nil {
-		return fmt.Errorf("api key %s is revoked, but running servers were not told, so they may accept it for up to %v more: %w", keyID, KeyCacheTTL, err)
+		return fmt.Errorf("%s, but running servers were not told, so they may go by the old for up to %v more: %w", done, KeyCacheTTL, err)
 	}
 	return nil
 }
@@ -169,24 +182,15 @@ func (s *Store) SetAccountRateLimits(ctx context.Context, accountID string, l ca
 			return fmt.Errorf("set rate limits of %s: %d requests per second is not 0 (the server's) or 1 to %d", accountID, n, casapay.MaxRateLimit)
 		}
 	}
-	err := s.d.InTx(ctx, func(ctx context.Context, ex Executor) error {
-		found, err := ex.AccountRateLimitsSet(ctx, accountID, l)
-		if err != nil {
-			return fmt.Errorf("set rate limits of %s: %w", accountID, err)
-		}
-		if !found {
-			return casapay.NotFound("account", "account", accountID)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
 	// A key lookup answers its account's own limit: running processes must read their keys again.
-	if err := s.keys.changed(ctx); err != nil {
-		return fmt.Errorf("rate limits of %s are set, but running servers were not told, so they may keep the old ones for up to %v more: %w", accountID, KeyCacheTTL, err)
-	}
-	return nil
+	return s.changeKeys(ctx, "rate limits of "+accountID+" are set", casapay.NotFound("account", "account", accountID),
+		func(ctx context.Context, ex Executor) (bool, error) {
+			found, err := ex.AccountRateLimitsSet(ctx, accountID, l)
+			if err != nil {
+				return false, fmt.Errorf("set rate limits of %s: %w", accountID, err)
+			}
+			return found, nil
+		})
 }
 
 // AccountRateLimits returns the account's own rate limits, or resource_missing (param "account").
