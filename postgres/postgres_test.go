@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/casapay/casapay"
@@ -251,28 +250,5 @@ func TestHeldWrites(t *testing.T) {
 	}
 }
 
-// TestKeyChanges runs storetest.KeyChanges on two stores on one schema, as two processes would use it.
-func TestKeyChanges(t *testing.T) {
-	storetest.KeyChanges(t, func(t *testing.T) (casapay.Store, casapay.Store, func(*testing.T, string)) {
-		url := storetest.PostgresSchemaURL(t)
-		var stores [2]*postgres.Store
-		for i := range stores {
-			s, err := postgres.Open(t.Context(), url)
-			if err != nil {
-				t.Fatalf("postgres.Open: %v", err)
-			}
-			t.Cleanup(func() { s.Close() })
-			stores[i] = s
-		}
-		return stores[0], stores[1], func(t *testing.T, keyID string) {
-			conn, err := pgx.Connect(t.Context(), url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(context.WithoutCancel(t.Context()))
-			if _, err := conn.Exec(t.Context(), `UPDATE api_keys SET revoked_at = now() WHERE id = $1`, keyID); err != nil {
-				t.Fatalf("revoke %s by hand: %v", keyID, err)
-			}
-		}
-	})
-}
+// TestKeyChanges runs storetest.KeyChanges on two stores on one database, as two processes would use it.
+func TestKeyChanges(t *testing.T) { storetest.KeyChanges(t, storetest.PostgresKeyStores) }

@@ -209,28 +209,5 @@ func BenchmarkCreateParallel(b *testing.B) {
 
 func strPtr(s string) *string { return &s }
 
-// TestKeyChanges runs storetest.KeyChanges on two stores on one file, as two processes would open it.
-func TestKeyChanges(t *testing.T) {
-	storetest.KeyChanges(t, func(t *testing.T) (casapay.Store, casapay.Store, func(*testing.T, string)) {
-		path := filepath.Join(t.TempDir(), "casapay.db")
-		var stores [2]*sqlite.Store
-		for i := range stores {
-			s, err := sqlite.Open(t.Context(), path)
-			if err != nil {
-				t.Fatalf("sqlite.Open: %v", err)
-			}
-			t.Cleanup(func() { s.Close() })
-			stores[i] = s
-		}
-		return stores[0], stores[1], func(t *testing.T, keyID string) {
-			db, err := sql.Open("sqlite", sqlite.DSN(path))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.ExecContext(t.Context(), `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, time.Now().Unix(), keyID); err != nil {
-				t.Fatalf("revoke %s by hand: %v", keyID, err)
-			}
-		}
-	})
-}
+// TestKeyChanges runs storetest.KeyChanges on two stores on one database, as two processes would use it.
+func TestKeyChanges(t *testing.T) { storetest.KeyChanges(t, storetest.SQLiteKeyStores) }

@@ -1,10 +1,17 @@
 package storetest
 
 import (
+	"context"
+	"database/sql"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/casapay/casapay"
+	"github.com/casapay/casapay/postgres"
+	"github.com/casapay/casapay/sqlite"
 	"github.com/casapay/casapay/storage"
 )
 
@@ -73,4 +80,53 @@ func KeyChanges(t *testing.T, open KeyStores) {
 		t.Fatalf("SetAccountRateLimits: %v", err)
 	}
 	eventually("the rate limit set through the first", func(k *casapay.APIKey) bool { return k.RateLimit == 3 }, secret1)
+}
+
+// SQLiteKeyStores is KeyStores on one fresh SQLite file; it revokes by hand through a connection of its
+// own.
+func SQLiteKeyStores(t *testing.T) (a, b casapay.Store, revokeByHand func(*testing.T, string)) {
+	path := filepath.Join(t.TempDir(), "casapay.db")
+	a, b = openTwice(t, func(ctx context.Context) (casapay.Store, error) { return sqlite.Open(ctx, path) })
+	return a, b, func(t *testing.T, keyID string) {
+		db, err := sql.Open("sqlite", sqlite.DSN(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(t.Context(), `UPDATE api_keys SET revoked_at = ? WHERE id = ?`, time.Now().Unix(), keyID); err != nil {
+			t.Fatalf("revoke %s by hand: %v", keyID, err)
+		}
+	}
+}
+
+// PostgresKeyStores is KeyStores on one fresh schema of CASAPAY_TEST_POSTGRES; it revokes by hand
+// through a connection of its own.
+func PostgresKeyStores(t *testing.T) (a, b casapay.Store, revokeByHand func(*testing.T, string)) {
+	url := PostgresSchemaURL(t)
+	a, b = openTwice(t, func(ctx context.Context) (casapay.Store, error) { return postgres.Open(ctx, url) })
+	return a, b, func(t *testing.T, keyID string) {
+		conn, err := pgx.Connect(t.Context(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.WithoutCancel(t.Context()))
+		if _, err := conn.Exec(t.Context(), `UPDATE api_keys SET revoked_at = now() WHERE id = $1`, keyID); err != nil {
+			t.Fatalf("revoke %s by hand: %v", keyID, err)
+		}
+	}
+}
+
+// openTwice opens two stores with open, closed when the test ends.
+func openTwice(t *testing.T, open func(context.Context) (casapay.Store, error)) (a, b casapay.Store) {
+	t.Helper()
+	var stores [2]casapay.Store
+	for i := range stores {
+		s, err := open(t.Context())
+		if err != nil {
+			t.Fatalf("open store %d: %v", i, err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	return stores[0], stores[1]
 }
